@@ -1,0 +1,173 @@
+// Command regsandbox is a desktop sandbox for identity-registration APIs:
+// a local mock of Capture (Janrain / Akamai Identity Cloud) and of
+// Onegini's custom registration, with a window to watch and steer it, or
+// headless for CI.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"regsandbox/app"
+	"regsandbox/mockserver"
+	"regsandbox/storage"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// options are the command-line flags of the contract.
+type options struct {
+	headless   bool
+	addr       string
+	tlsAddr    string
+	dataDir    string
+	inMemory   bool
+	workspace  string
+	lan        bool
+	adminToken string
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("regsandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.headless, "headless", false, "serve without a window")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "HTTP address (port 0 picks a free port)")
+	fs.StringVar(&o.tlsAddr, "tls-addr", "127.0.0.1:8443", "HTTPS address (empty disables HTTPS)")
+	fs.StringVar(&o.dataDir, "data", defaultDataDir(getenv), "database directory")
+	fs.BoolVar(&o.inMemory, "in-memory", false, "keep everything in memory (nothing survives a restart)")
+	fs.StringVar(&o.workspace, "workspace", "", "workspace JSON file to import at start")
+	fs.BoolVar(&o.lan, "lan", false, "listen on every interface so phones on the LAN can connect")
+	fs.StringVar(&o.adminToken, "admin-token", "", "let non-loopback clients use the admin API with this bearer token")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if o.lan {
+		o.addr = anyInterface(o.addr)
+		o.tlsAddr = anyInterface(o.tlsAddr)
+	}
+	return o, nil
+}
+
+// run is the whole program, with its environment passed in so tests can
+// drive it; it returns the exit code.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if !o.headless && !hasDisplay(getenv) {
+		fmt.Fprintln(stderr, "regsandbox: no display found, running headless")
+		o.headless = true
+	}
+	db, err := storage.Open(storage.Options{Dir: o.dataDir, InMemory: o.inMemory, SyncWrites: true})
+	if err != nil {
+		fmt.Fprintln(stderr, "regsandbox:", err)
+		return 1
+	}
+	defer db.Close()
+	srv, err := mockserver.New(db, mockserver.WithAdminToken(o.adminToken))
+	if err != nil {
+		fmt.Fprintln(stderr, "regsandbox:", err)
+		return 1
+	}
+	defer srv.Close()
+	if o.workspace != "" {
+		if err := importWorkspace(srv, o.workspace); err != nil {
+			fmt.Fprintln(stderr, "regsandbox:", err)
+			return 1
+		}
+	}
+	l, err := srv.Listen(o.addr, o.tlsAddr, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "regsandbox:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, l.Line())
+	if o.headless {
+		waitForSignal()
+	} else {
+		app.New(fyneapp.NewWithID("dev.regsandbox.app"), srv, l).ShowAndRun()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := l.Shutdown(ctx); err != nil {
+		fmt.Fprintln(stderr, "regsandbox: shutting down:", err)
+	}
+	return 0
+}
+
+func importWorkspace(srv *mockserver.Server, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := srv.ImportWorkspace(raw); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func waitForSignal() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	signal.Stop(sig)
+}
+
+// hasDisplay tells whether a window can open: always on macOS and
+// Windows, with X11 or Wayland elsewhere.
+func hasDisplay(getenv func(string) string) bool {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		return true
+	}
+	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
+}
+
+// defaultDataDir is RegSandbox's folder in the user's data directory.
+func defaultDataDir(getenv func(string) string) string {
+	base := getenv("XDG_DATA_HOME")
+	if base == "" {
+		switch runtime.GOOS {
+		case "darwin", "windows":
+			base, _ = os.UserConfigDir()
+		default:
+			if home, err := os.UserHomeDir(); err == nil {
+				base = filepath.Join(home, ".local", "share")
+			}
+		}
+	}
+	if base == "" {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "regsandbox")
+}
+
+// anyInterface keeps the port of addr and listens on every interface.
+func anyInterface(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return ":" + port
+}

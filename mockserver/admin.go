@@ -1,0 +1,178 @@
+package mockserver
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/workspace"
+)
+
+// maxAdminBody bounds admin request bodies: a workspace document is the
+// largest thing sent there.
+const maxAdminBody = 8 << 20
+
+// adminRoutes mounts the admin API of the contract on r (the /__admin
+// subrouter). Every handler is a thin shell over the Go API.
+func (s *Server) adminRoutes(r *mux.Router) {
+	r.Use(s.adminGuard)
+	r.HandleFunc("/health", s.adminHealth).Methods(http.MethodGet)
+	r.HandleFunc("/workspace", s.adminGetWorkspace).Methods(http.MethodGet)
+	r.HandleFunc("/workspace", s.adminPutWorkspace).Methods(http.MethodPut)
+	r.HandleFunc("/reset", s.adminReset).Methods(http.MethodPost)
+	r.HandleFunc("/capture/social-tokens", s.adminMintSocialToken).Methods(http.MethodPost)
+	r.HandleFunc("/capture/users", s.adminListUsers).Methods(http.MethodGet)
+	r.HandleFunc("/capture/users/{uuid}", s.adminDeleteUser).Methods(http.MethodDelete)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		adminError(w, http.StatusNotFound, "no admin endpoint "+r.Method+" "+r.URL.Path)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		adminError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	})
+}
+
+// adminGuard lets loopback clients in, and others only with the admin
+// token: the admin API can rewrite everything, so it must not be open to
+// the LAN by accident.
+func (s *Server) adminGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopback(r.RemoteAddr) && !s.validAdminToken(r) {
+			adminError(w, http.StatusForbidden, "the admin API answers loopback clients only; start RegSandbox with --admin-token to allow others")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) validAdminToken(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.cfg.adminToken != "" &&
+		subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.adminToken)) == 1
+}
+
+func isLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s *Server) adminHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "workspace": s.Workspace().Name})
+}
+
+func (s *Server) adminGetWorkspace(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Workspace())
+}
+
+func (s *Server) adminPutWorkspace(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
+		adminError(w, http.StatusRequestEntityTooLarge, "the workspace document is larger than 8 MiB")
+		return
+	}
+	if err := s.ImportWorkspace(raw); err != nil {
+		adminFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Workspace())
+}
+
+func (s *Server) adminReset(w http.ResponseWriter, r *http.Request) {
+	if err := s.Reset(); err != nil {
+		adminFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+}
+
+func (s *Server) adminMintSocialToken(w http.ResponseWriter, r *http.Request) {
+	var profile workspace.SocialToken
+	if !decodeAdminBody(w, r, &profile) {
+		return
+	}
+	token, err := s.capture.MintSocialToken(profile)
+	if err != nil {
+		adminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": token})
+}
+
+func (s *Server) adminListUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := s.capture.Users()
+	if err != nil {
+		adminFailure(w, err)
+		return
+	}
+	records := make([]map[string]any, 0, len(users))
+	for _, u := range users {
+		records = append(records, u.Record())
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": records})
+}
+
+func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
+	if err := s.capture.DeleteUser(mux.Vars(r)["uuid"]); err != nil {
+		adminFailure(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeAdminBody reads a JSON body into v, answering 400 when it cannot.
+func decodeAdminBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		adminError(w, http.StatusBadRequest, "the body is not the expected JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// adminFailure answers an error of the Go API with the status it deserves.
+func adminFailure(w http.ResponseWriter, err error) {
+	var invalid *workspace.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_workspace",
+			"error_description": err.Error(), "problems": invalid.Problems})
+	case errors.Is(err, ErrNotFound), errors.Is(err, capture.ErrNoSuchUser):
+		adminError(w, http.StatusNotFound, err.Error())
+	default:
+		adminError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// adminError is the one writer of admin API errors.
+func adminError(w http.ResponseWriter, status int, description string) {
+	writeJSON(w, status, map[string]string{"error": http.StatusText(status), "error_description": description})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		status, raw = http.StatusInternalServerError, []byte(`{"error":"could not encode the answer"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(raw)
+}
+
+func mustJSON(v any) []byte {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return raw
+}

@@ -1,0 +1,168 @@
+package capture
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"regsandbox/mockserver/workspace"
+	"regsandbox/storage"
+)
+
+// Required parameters of each endpoint, in the order Capture reports them.
+var (
+	requiredRegisterTraditional = []string{pClientID, pFlow, pFlowVersion, pLocale, pRedirectURI, pForm}
+	requiredRegisterNative      = []string{pClientID, pFlow, pFlowVersion, pLocale, pRedirectURI, pToken, pForm}
+	requiredAuthNative          = []string{pClientID, pFlow, pFlowVersion, pLocale, pRedirectURI, pToken}
+	requiredAuthTraditional     = []string{pClientID, pFlow, pFlowVersion, pLocale, pRedirectURI, pForm}
+)
+
+// bodyParams reads the url-encoded body; the registration calls ignore
+// the query string, as documented.
+func bodyParams(r *http.Request) (url.Values, *Error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, errInvalidArgument("", "the request body is not a valid url-encoded form: "+err.Error())
+	}
+	return r.PostForm, nil
+}
+
+// allParams reads body and query string together: the iOS SDK sends
+// auth_native's parameters in the query string with an empty body.
+func allParams(r *http.Request) (url.Values, *Error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, errInvalidArgument("", "the request is not a valid url-encoded form: "+err.Error())
+	}
+	return r.Form, nil
+}
+
+// registerTraditional is POST /oauth/register_native_traditional.
+func (b *Backend) registerTraditional(r *http.Request, ws *workspace.Workspace) (any, *Error) {
+	params, e := bodyParams(r)
+	if e != nil {
+		return nil, e
+	}
+	c, e := begin(ws, params, requiredRegisterTraditional, pForm)
+	if e != nil {
+		return nil, e
+	}
+	u, tokens, e := b.register(ws, c, b.readForm(c), nil)
+	if e != nil {
+		return nil, e
+	}
+	return answerFor(u, tokens, nil), nil
+}
+
+// registerNative is POST /oauth/register_native: social registration with
+// a token that auth_native has already seen.
+func (b *Backend) registerNative(r *http.Request, ws *workspace.Workspace) (any, *Error) {
+	params, e := bodyParams(r)
+	if e != nil {
+		return nil, e
+	}
+	c, e := begin(ws, params, requiredRegisterNative, pForm)
+	if e != nil {
+		return nil, e
+	}
+	var social *socialState
+	err := b.db.View(func(tx *storage.Tx) error {
+		var err error
+		social, err = socialToken(tx, ws, params.Get(pToken))
+		return err
+	})
+	if err != nil {
+		return nil, errUnexpected(err.Error())
+	}
+	if social == nil || !social.SeenByAuthNative || social.RegisteredUUID != "" {
+		return nil, errInvalidToken()
+	}
+	u, tokens, e := b.register(ws, c, b.readForm(c), social)
+	if e != nil {
+		return nil, e
+	}
+	return answerFor(u, tokens, ptr(true)), nil
+}
+
+// register validates a submission completely and creates the user with
+// its tokens, linking the social identity when there is one.
+func (b *Backend) register(ws *workspace.Workspace, c *call, s *submission, social *socialState) (*User, issued, *Error) {
+	if len(s.invalid) > 0 {
+		// Report taken values together with the other failures.
+		var taken map[string][]string
+		if err := b.db.View(func(tx *storage.Tx) (err error) { taken, err = s.takenValues(tx, c); return }); err != nil {
+			return nil, issued{}, errUnexpected(err.Error())
+		}
+		return nil, issued{}, errInvalidFields(s.failures(taken))
+	}
+	nu := newUser{attributes: s.attributes, unique: uniqueAttributes(s.unique)}
+	if s.password != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(s.password), b.hashCost)
+		if err != nil {
+			return nil, issued{}, errInvalidFields(map[string][]string{"password": {err.Error()}})
+		}
+		nu.passwordHash = string(hash)
+	}
+	if social != nil {
+		nu.attributes = profileAttributes(social.SocialToken)
+		maps.Copy(nu.attributes, s.attributes)
+		nu.profile = &Profile{Provider: social.Provider, Identifier: social.Identifier}
+	}
+	return b.create(ws, c, s, nu, social)
+}
+
+// uniqueAttributes adds email to the attributes a form makes unique:
+// Capture never lets two records share an e-mail address, and sign-in
+// finds users through that index.
+func uniqueAttributes(fromRules []string) []string {
+	if slices.Contains(fromRules, "email") {
+		return fromRules
+	}
+	return append(slices.Clone(fromRules), "email")
+}
+
+// errFieldsTaken carries the 390 answer out of a transaction.
+type errFieldsTaken struct{ e *Error }
+
+func (errFieldsTaken) Error() string { return "unique values taken" }
+
+func (b *Backend) create(ws *workspace.Workspace, c *call, s *submission, nu newUser, social *socialState) (*User, issued, *Error) {
+	var u *User
+	var tokens issued
+	err := b.db.Update(func(tx *storage.Tx) error {
+		taken, err := s.takenValues(tx, c)
+		if err != nil {
+			return err
+		}
+		if len(taken) > 0 {
+			return errFieldsTaken{errInvalidFields(s.failures(taken))}
+		}
+		if u, err = b.insertUser(tx, nu); err != nil {
+			return err
+		}
+		if social != nil {
+			st := *social
+			st.SeenByAuthNative, st.RegisteredUUID = true, u.UUID
+			if err := tx.Put(keySocial+st.Token, st); err != nil {
+				return err
+			}
+		}
+		tokens, err = b.issue(tx, ws, u, c)
+		return err
+	})
+	var taken errFieldsTaken
+	switch {
+	case errors.As(err, &taken):
+		return nil, issued{}, taken.e
+	case errors.Is(err, errTaken) && social != nil:
+		// The identity registered meanwhile through another token.
+		return nil, issued{}, errInvalidToken()
+	case errors.Is(err, errTaken):
+		return nil, issued{}, errInvalidFields(map[string][]string{"emailAddress": {"Email address is already in use."}})
+	case err != nil:
+		return nil, issued{}, errUnexpected(err.Error())
+	}
+	return u, tokens, nil
+}

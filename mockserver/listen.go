@@ -1,0 +1,94 @@
+package mockserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Listening is a server bound to its ports.
+type Listening struct {
+	// HTTPAddr and HTTPSAddr are the bound host:port ("" when off).
+	HTTPAddr, HTTPSAddr string
+	servers             []*http.Server
+	done                chan error
+}
+
+// Listen binds the HTTP listener and, when tlsAddr and tlsConfig are set,
+// the HTTPS one, and serves the same routes on both. Port 0 picks a free
+// port; the bound addresses are in the result.
+func (s *Server) Listen(httpAddr, tlsAddr string, tlsConfig *tls.Config) (*Listening, error) {
+	l := &Listening{done: make(chan error, 2)}
+	if httpAddr != "" {
+		ln, err := net.Listen("tcp", httpAddr)
+		if err != nil {
+			return nil, fmt.Errorf("cannot listen on %s: %w", httpAddr, err)
+		}
+		l.HTTPAddr = ln.Addr().String()
+		l.serve(s, ln, nil)
+	}
+	if tlsAddr != "" && tlsConfig != nil {
+		ln, err := net.Listen("tcp", tlsAddr)
+		if err != nil {
+			l.Shutdown(context.Background())
+			return nil, fmt.Errorf("cannot listen on %s: %w", tlsAddr, err)
+		}
+		l.HTTPSAddr = ln.Addr().String()
+		l.serve(s, ln, tlsConfig)
+	}
+	return l, nil
+}
+
+func (l *Listening) serve(h http.Handler, ln net.Listener, tlsConfig *tls.Config) {
+	srv := &http.Server{
+		Handler:   h,
+		TLSConfig: tlsConfig,
+		// Slow clients must not hold connections forever; bodies are
+		// small, so generous read limits still stop slowloris.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	l.servers = append(l.servers, srv)
+	go func() {
+		var err error
+		if tlsConfig != nil {
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		l.done <- err
+	}()
+}
+
+// Line is the line RegSandbox prints once it serves, which scripts wait
+// for: "regsandbox listening http=HOST:PORT https=HOST:PORT admin=URL".
+func (l *Listening) Line() string {
+	return fmt.Sprintf("regsandbox listening http=%s https=%s admin=%s", l.HTTPAddr, l.HTTPSAddr, l.AdminURL())
+}
+
+// AdminURL is the base URL of the admin API.
+func (l *Listening) AdminURL() string {
+	if l.HTTPAddr != "" {
+		return "http://" + l.HTTPAddr + "/__admin"
+	}
+	return "https://" + l.HTTPSAddr + "/__admin"
+}
+
+// Shutdown stops accepting requests and waits for those in flight until
+// ctx ends.
+func (l *Listening) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, srv := range l.servers {
+		errs = append(errs, srv.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}

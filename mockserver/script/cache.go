@@ -1,0 +1,142 @@
+package script
+
+import (
+	"math"
+	"slices"
+	"strconv"
+
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+)
+
+// decodeCache reads the optional result.cache map:
+//
+//	{"set": {key: value | {"value": value, "ttl": seconds}}, "delete": [key, ...]}
+func decodeCache(m traits.Mapper) ([]CacheEntry, []string, error) {
+	v, ok := lookup(m, keyCache)
+	if !ok {
+		return nil, nil, nil
+	}
+	cm, ok := v.(traits.Mapper)
+	if !ok {
+		return nil, nil, resultErrorf("cache", "must be a map such as {\"set\": {...}, \"delete\": [...]}, got %s", describe(v))
+	}
+	if err := checkKeys(cm, "cache.", cacheKeys); err != nil {
+		return nil, nil, err
+	}
+	set, err := decodeCacheSet(cm)
+	if err != nil {
+		return nil, nil, err
+	}
+	del, err := decodeCacheDelete(cm)
+	if err != nil {
+		return nil, nil, err
+	}
+	return set, del, checkCacheConflicts(set, del)
+}
+
+// decodeCacheSet reads result.cache.set into entries sorted by key.
+func decodeCacheSet(cm traits.Mapper) ([]CacheEntry, error) {
+	v, ok := lookup(cm, keySet)
+	if !ok {
+		return nil, nil
+	}
+	sm, ok := v.(traits.Mapper)
+	if !ok {
+		return nil, resultErrorf("cache.set", "must be a map from key to value, got %s", describe(v))
+	}
+	keys, err := sortedKeys(sm, nil)
+	if err != nil {
+		return nil, resultErrorf("cache.set", "%v", err)
+	}
+	entries := make([]CacheEntry, 0, len(keys))
+	for _, k := range keys {
+		e, err := decodeCacheEntry(string(k.(types.String)), sm.Get(k))
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// decodeCacheEntry reads one set entry: a plain value, or a map whose keys
+// are exactly "value" or "value" and "ttl", which carries a time to live.
+func decodeCacheEntry(key string, v ref.Val) (CacheEntry, error) {
+	path := setPath(key)
+	val, ttl := v, ref.Val(nil)
+	if wm, ok := v.(traits.Mapper); ok && isWrappedEntry(wm) {
+		val = wm.Get(keyValue)
+		ttl, _ = wm.Find(keyTTL)
+		path += ".value"
+	}
+	native, err := toNative(val, 0)
+	if err != nil {
+		return CacheEntry{}, resultErrorf(path, "cannot be stored: %v", err)
+	}
+	e := CacheEntry{Key: key, Value: native}
+	if ttl != nil && ttl != types.NullValue {
+		n, ok := ttl.(types.Int)
+		if !ok || n <= 0 || n > math.MaxInt32 {
+			return CacheEntry{}, resultErrorf(setPath(key)+".ttl", "must be a positive int (seconds), got %s", describe(ttl))
+		}
+		e.TTLSeconds = int(n)
+	}
+	return e, nil
+}
+
+// isWrappedEntry reports whether m is {"value": v} or {"value": v, "ttl": t}
+// rather than a map to store as is. To store such a map itself, wrap it:
+// {"value": {"value": 1}}.
+func isWrappedEntry(m traits.Mapper) bool {
+	if _, ok := m.Find(keyValue); !ok {
+		return false
+	}
+	n := m.Size().(types.Int)
+	if n == 1 {
+		return true
+	}
+	_, hasTTL := m.Find(keyTTL)
+	return n == 2 && hasTTL
+}
+
+// decodeCacheDelete reads result.cache.delete, a list of string keys.
+func decodeCacheDelete(cm traits.Mapper) ([]string, error) {
+	v, ok := lookup(cm, keyDelete)
+	if !ok {
+		return nil, nil
+	}
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return nil, resultErrorf("cache.delete", "must be a list of keys, got %s", describe(v))
+	}
+	keys := make([]string, 0, int(l.Size().(types.Int)))
+	for i, it := 0, l.Iterator(); it.HasNext() == types.True; i++ {
+		k := it.Next()
+		s, ok := k.(types.String)
+		if !ok {
+			return nil, resultErrorf("cache.delete", "must contain only string keys, got %s at index %d", describe(k), i)
+		}
+		keys = append(keys, string(s))
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys), nil
+}
+
+// checkCacheConflicts refuses a key that is both set and deleted: the
+// intended order would be a guess.
+func checkCacheConflicts(set []CacheEntry, del []string) error {
+	for _, e := range set {
+		if _, found := slices.BinarySearch(del, e.Key); found {
+			return resultErrorf("cache", "sets and deletes the same key %q", e.Key)
+		}
+	}
+	return nil
+}
+
+// setPath names a cache.set entry in error messages; the key is quoted
+// because cache keys may contain dots or spaces.
+func setPath(key string) string {
+	return "cache.set[" + strconv.Quote(key) + "]"
+}

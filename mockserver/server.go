@@ -1,0 +1,199 @@
+// Package mockserver is RegSandbox's server: it routes requests to the
+// two mocked back ends (Capture in [regsandbox/mockserver/capture], Onegini
+// in [regsandbox/mockserver/onegini]), serves the admin API under
+// /__admin/, and owns the Go API that the window and the admin API share,
+// so the two can never disagree.
+//
+// Data flows one way: request → router → faults → back end (→ script) →
+// response, recorded on the way out.
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"regsandbox/fixtures"
+	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/workspace"
+	"regsandbox/storage"
+)
+
+// keyWorkspace is where the active workspace is stored.
+const keyWorkspace = "config/workspace"
+
+// Server is a RegSandbox instance: configuration, back ends and routes.
+type Server struct {
+	db      *storage.DB
+	now     func() time.Time
+	cfg     config
+	capture *capture.Backend
+
+	workspace atomic.Pointer[workspace.Workspace]
+	router    atomic.Pointer[mux.Router]
+	// configMu serializes configuration changes; reads never wait on it.
+	configMu sync.Mutex
+}
+
+var _ http.Handler = (*Server)(nil)
+
+type config struct {
+	now        func() time.Time
+	hashCost   int
+	adminToken string
+}
+
+// Option configures a [Server].
+type Option func(*config)
+
+// WithClock replaces the wall clock, for tests of expiry.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithHashCost sets the bcrypt cost of Capture passwords.
+func WithHashCost(cost int) Option { return func(c *config) { c.hashCost = cost } }
+
+// WithAdminToken lets clients that are not on the loopback interface use
+// the admin API when they send "Authorization: Bearer <token>".
+func WithAdminToken(token string) Option { return func(c *config) { c.adminToken = token } }
+
+// New opens a server over db, loading the stored workspace, or the
+// default one on first start.
+func New(db *storage.DB, opts ...Option) (*Server, error) {
+	cfg := config{now: time.Now, hashCost: capture.DefaultHashCost}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	s := &Server{db: db, now: cfg.now, cfg: cfg}
+	ws, err := s.loadWorkspace()
+	if err != nil {
+		return nil, err
+	}
+	s.workspace.Store(ws)
+	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithHashCost(cfg.hashCost))
+	if err != nil {
+		return nil, err
+	}
+	s.router.Store(s.buildRouter())
+	return s, nil
+}
+
+// Close releases what the server holds; the database stays open.
+func (s *Server) Close() error { return s.capture.Close() }
+
+// ServeHTTP routes a request through the current router.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.router.Load().ServeHTTP(w, r)
+}
+
+// buildRouter makes a fresh router for the current configuration. Routers
+// are never changed while they serve: a new one replaces the old.
+func (s *Server) buildRouter() *mux.Router {
+	r := mux.NewRouter()
+	s.adminRoutes(r.PathPrefix("/__admin").Subrouter())
+	s.capture.Routes(r)
+	r.NotFoundHandler = http.HandlerFunc(notFound)
+	return r
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, map[string]string{
+		"error": "not_found", "error_description": "RegSandbox has no endpoint " + r.Method + " " + r.URL.Path})
+}
+
+func (s *Server) loadWorkspace() (*workspace.Workspace, error) {
+	raw, err := s.storedWorkspace()
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		ws, err := workspace.Parse(fixtures.DefaultWorkspace)
+		if err != nil {
+			return nil, fmt.Errorf("the bundled default workspace is invalid: %w", err)
+		}
+		return ws, s.saveWorkspace(ws)
+	}
+	ws, err := workspace.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the stored workspace cannot be read (%w); start with a fresh data directory or fix it", err)
+	}
+	return ws, nil
+}
+
+func (s *Server) storedWorkspace() ([]byte, error) {
+	var raw []byte
+	err := s.db.View(func(tx *storage.Tx) error {
+		var err error
+		raw, err = tx.GetRaw(keyWorkspace)
+		return err
+	})
+	return raw, err
+}
+
+func (s *Server) saveWorkspace(ws *workspace.Workspace) error {
+	return storage.Store(s.db, keyWorkspace, ws)
+}
+
+// Workspace returns the active configuration. It is a snapshot: callers
+// must not change it; use [workspace.Workspace.Clone] and
+// [Server.SetWorkspace].
+func (s *Server) Workspace() *workspace.Workspace { return s.workspace.Load() }
+
+// SetWorkspace validates ws completely and, only when it is valid, stores
+// it and makes it active. A refused workspace changes nothing.
+func (s *Server) SetWorkspace(ws *workspace.Workspace) error {
+	ws = ws.Clone()
+	if err := s.check(ws); err != nil {
+		return err
+	}
+	s.configMu.Lock()
+	defer s.configMu.Unlock()
+	if err := s.saveWorkspace(ws); err != nil {
+		return fmt.Errorf("saving the workspace: %w", err)
+	}
+	s.workspace.Store(ws)
+	s.router.Store(s.buildRouter())
+	return nil
+}
+
+// ImportWorkspace parses a workspace document and activates it.
+func (s *Server) ImportWorkspace(raw []byte) error {
+	ws, err := workspace.Parse(raw)
+	if err != nil {
+		return err
+	}
+	return s.SetWorkspace(ws)
+}
+
+// check validates what the workspace package cannot check alone.
+func (s *Server) check(ws *workspace.Workspace) error {
+	reparsed, err := workspace.Parse(mustJSON(ws))
+	if err != nil {
+		return err
+	}
+	*ws = *reparsed
+	return nil
+}
+
+// Reset restores the default workspace and forgets every user, token and
+// recorded exchange.
+func (s *Server) Reset() error {
+	ws, err := workspace.Parse(fixtures.DefaultWorkspace)
+	if err != nil {
+		return err
+	}
+	if err := s.SetWorkspace(ws); err != nil {
+		return err
+	}
+	return s.capture.Reset()
+}
+
+// Capture returns the Capture back end, for its users and tokens.
+func (s *Server) Capture() *capture.Backend { return s.capture }
+
+// ErrNotFound reports an id that names nothing.
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,187 @@
+// Package storage keeps RegSandbox's state in an embedded Badger database
+// behind a small typed API: records are JSON documents stored under
+// prefixed string keys, read and written inside transactions so that
+// read-check-write sequences (such as "is this e-mail address free?") are
+// atomic.
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// ErrLocked reports that another process already holds the data directory.
+var ErrLocked = errors.New("the data directory is in use by another RegSandbox instance")
+
+// ErrConflict reports that a transaction kept conflicting with concurrent
+// writers and gave up.
+var ErrConflict = errors.New("storage: transaction conflict")
+
+// Options says where and how to open the database.
+type Options struct {
+	// Dir is the Badger directory; ignored when InMemory is set.
+	Dir string
+	// InMemory keeps everything in RAM, for tests and throw-away sessions.
+	InMemory bool
+	// SyncWrites makes every commit durable before it returns. RegSandbox
+	// turns it on so that acknowledged registrations survive a crash.
+	SyncWrites bool
+}
+
+// DB is an open database.
+type DB struct {
+	bdb *badger.DB
+}
+
+// Open opens (or creates) the database described by opts.
+func Open(opts Options) (*DB, error) {
+	bo := badger.DefaultOptions(opts.Dir).
+		WithLogger(nil).
+		WithSyncWrites(opts.SyncWrites).
+		// A mock holds little data: small tables keep the resident set
+		// small and the start fast.
+		WithMemTableSize(16 << 20).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2)
+	if opts.InMemory {
+		bo = bo.WithDir("").WithValueDir("").WithInMemory(true)
+	} else if opts.Dir == "" {
+		return nil, errors.New("storage: no data directory given")
+	}
+	bdb, err := badger.Open(bo)
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("%w (%s)", ErrLocked, opts.Dir)
+		}
+		return nil, fmt.Errorf("opening database in %s: %w", opts.Dir, err)
+	}
+	return &DB{bdb: bdb}, nil
+}
+
+// Close flushes and closes the database.
+func (db *DB) Close() error { return db.bdb.Close() }
+
+// Badger exposes the underlying database for maintenance such as value-log
+// garbage collection.
+func (db *DB) Badger() *badger.DB { return db.bdb }
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(fn func(tx *Tx) error) error {
+	return db.bdb.View(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
+}
+
+// Update runs fn in a read-write transaction and commits it. When a
+// concurrent transaction wrote a key that fn read, the whole of fn runs
+// again on fresh data, so fn must have no side effects outside tx.
+func (db *DB) Update(fn func(tx *Tx) error) error {
+	const attempts = 64
+	for range attempts {
+		err := db.bdb.Update(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return ErrConflict
+}
+
+// Tx is a transaction.
+type Tx struct {
+	txn *badger.Txn
+}
+
+// Get decodes the record at key into v and reports whether it exists.
+func (tx *Tx) Get(key string, v any) (bool, error) {
+	item, err := tx.txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	err = item.Value(func(raw []byte) error { return json.Unmarshal(raw, v) })
+	if err != nil {
+		return false, fmt.Errorf("storage: decoding %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// Has reports whether a record exists at key.
+func (tx *Tx) Has(key string) (bool, error) {
+	_, err := tx.txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Put stores v, JSON-encoded, at key.
+func (tx *Tx) Put(key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("storage: encoding %s: %w", key, err)
+	}
+	return tx.PutRaw(key, raw)
+}
+
+// PutRaw stores raw bytes at key.
+func (tx *Tx) PutRaw(key string, raw []byte) error {
+	return tx.txn.Set([]byte(key), raw)
+}
+
+// GetRaw returns a copy of the bytes at key, or nil when there are none.
+func (tx *Tx) GetRaw(key string) ([]byte, error) {
+	item, err := tx.txn.Get([]byte(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// Delete removes key; deleting a missing key is not an error.
+func (tx *Tx) Delete(key string) error {
+	return tx.txn.Delete([]byte(key))
+}
+
+// Scan calls fn for every key that starts with prefix, in key order (or
+// reverse key order when reverse is set), until fn returns [ErrStop] or
+// another error. The raw value is only valid during the call.
+func (tx *Tx) Scan(prefix string, reverse bool, fn func(key string, raw []byte) error) error {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte(prefix)
+	opts.Reverse = reverse
+	it := tx.txn.NewIterator(opts)
+	defer it.Close()
+	start := []byte(prefix)
+	if reverse {
+		// Seeking backwards starts at the last key with the prefix.
+		start = append([]byte(prefix), 0xff)
+	}
+	for it.Seek(start); it.ValidForPrefix(opts.Prefix); it.Next() {
+		item := it.Item()
+		err := item.Value(func(raw []byte) error { return fn(string(item.Key()), raw) })
+		if errors.Is(err, ErrStop) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrStop, returned by a [Tx.Scan] callback, ends the scan without error.
+var ErrStop = errors.New("stop scan")
+
+// DeletePrefix removes every key that starts with prefix.
+func (db *DB) DeletePrefix(prefix string) error {
+	return db.bdb.DropPrefix([]byte(prefix))
+}
