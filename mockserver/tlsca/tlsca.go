@@ -254,8 +254,9 @@ func (a *Authority) CACert() *x509.Certificate {
 
 // Leaf returns the current leaf, issuing or renewing it first when it is
 // missing, expires within 30 days, or no longer covers [Authority.Names].
-// It reports an error when the new leaf could not be stored; the server
-// keeps using it meanwhile. Treat the certificate as read-only.
+// It returns an error (and no certificate) when a new leaf could not be
+// stored; handshakes keep using that leaf meanwhile, and the next call
+// retries storing it. Treat the certificate as read-only.
 func (a *Authority) Leaf() (*x509.Certificate, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -277,7 +278,10 @@ func (a *Authority) Regenerate() error {
 
 // TLSConfig returns a server configuration that presents the current leaf
 // and offers HTTP/2. Each call returns a new Config, which the caller may
-// adjust before use.
+// adjust before serving: every handshake runs on a copy of it taken at
+// that moment. Changes that http.Server makes to its own copy of NextProtos
+// (for Server.Protocols) are therefore not seen; to turn HTTP/2 off,
+// remove "h2" from NextProtos here instead.
 func (a *Authority) TLSConfig() *tls.Config {
 	cfg := &tls.Config{
 		// TLS 1.0 and 1.1 are disabled on every platform the SDKs run on.
