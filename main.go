@@ -83,7 +83,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 1
 	}
 	defer db.Close()
-	srv, err := mockserver.New(db, mockserver.WithAdminToken(o.adminToken))
+	serverOpts := []mockserver.Option{mockserver.WithAdminToken(o.adminToken)}
+	if o.lan {
+		serverOpts = append(serverOpts, mockserver.WithLANAddress(mockserver.LANAddress()))
+	}
+	srv, err := mockserver.New(db, serverOpts...)
 	if err != nil {
 		fmt.Fprintln(stderr, "regsandbox:", err)
 		return 1
@@ -95,7 +99,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 	}
-	l, err := srv.Listen(o.addr, o.tlsAddr, nil)
+	l, err := srv.Listen(o.addr, o.tlsAddr)
 	if err != nil {
 		fmt.Fprintln(stderr, "regsandbox:", err)
 		return 1

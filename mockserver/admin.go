@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/tlsca"
 	"regsandbox/mockserver/workspace"
 )
 
@@ -27,6 +28,8 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/workspace", s.adminGetWorkspace).Methods(http.MethodGet)
 	r.HandleFunc("/workspace", s.adminPutWorkspace).Methods(http.MethodPut)
 	r.HandleFunc("/reset", s.adminReset).Methods(http.MethodPost)
+	r.HandleFunc("/ca.pem", s.adminCAPEM).Methods(http.MethodGet)
+	r.HandleFunc("/ca.der", s.adminCADER).Methods(http.MethodGet)
 	r.HandleFunc("/capture/social-tokens", s.adminMintSocialToken).Methods(http.MethodPost)
 	r.HandleFunc("/capture/users", s.adminListUsers).Methods(http.MethodGet)
 	r.HandleFunc("/capture/users/{uuid}", s.adminDeleteUser).Methods(http.MethodDelete)
@@ -127,6 +130,22 @@ func (s *Server) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// adminCAPEM serves the CA certificate (never its key) for devices to
+// install.
+func (s *Server) adminCAPEM(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+tlsca.CAFileName+`"`)
+	w.Write(s.ca.CACertPEM())
+}
+
+// adminCADER serves the CA certificate in DER, which Android's installer
+// and iOS profiles also accept.
+func (s *Server) adminCADER(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/x-x509-ca-cert")
+	w.Header().Set("Content-Disposition", `attachment; filename="regsandbox-ca.crt"`)
+	w.Write(s.ca.CACertDER())
 }
 
 // decodeAdminBody reads a JSON body into v, answering 400 when it cannot.

@@ -18,10 +18,11 @@ type Listening struct {
 	done                chan error
 }
 
-// Listen binds the HTTP listener and, when tlsAddr and tlsConfig are set,
-// the HTTPS one, and serves the same routes on both. Port 0 picks a free
+// Listen binds the HTTP listener and, when tlsAddr is set, the HTTPS one
+// with a certificate from the local CA, and serves the same routes on
+// both (HTTP/2 where the client offers it). Port 0 picks a free
 // port; the bound addresses are in the result.
-func (s *Server) Listen(httpAddr, tlsAddr string, tlsConfig *tls.Config) (*Listening, error) {
+func (s *Server) Listen(httpAddr, tlsAddr string) (*Listening, error) {
 	l := &Listening{done: make(chan error, 2)}
 	if httpAddr != "" {
 		ln, err := net.Listen("tcp", httpAddr)
@@ -31,14 +32,14 @@ func (s *Server) Listen(httpAddr, tlsAddr string, tlsConfig *tls.Config) (*Liste
 		l.HTTPAddr = ln.Addr().String()
 		l.serve(s, ln, nil)
 	}
-	if tlsAddr != "" && tlsConfig != nil {
+	if tlsAddr != "" {
 		ln, err := net.Listen("tcp", tlsAddr)
 		if err != nil {
 			l.Shutdown(context.Background())
 			return nil, fmt.Errorf("cannot listen on %s: %w", tlsAddr, err)
 		}
 		l.HTTPSAddr = ln.Addr().String()
-		l.serve(s, ln, tlsConfig)
+		l.serve(s, ln, s.ca.TLSConfig())
 	}
 	return l, nil
 }
@@ -91,4 +92,21 @@ func (l *Listening) Shutdown(ctx context.Context) error {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// LANAddress returns this machine's first private IPv4 address, the one a
+// phone on the same network uses, or "" when there is none.
+func LANAddress() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if ipnet, ok := a.(*net.IPNet); ok {
+			if ip := ipnet.IP.To4(); ip != nil && ip.IsPrivate() {
+				return ip.String()
+			}
+		}
+	}
+	return ""
 }

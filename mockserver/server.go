@@ -20,6 +20,7 @@ import (
 
 	"regsandbox/fixtures"
 	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/tlsca"
 	"regsandbox/mockserver/workspace"
 	"regsandbox/storage"
 )
@@ -33,6 +34,7 @@ type Server struct {
 	now     func() time.Time
 	cfg     config
 	capture *capture.Backend
+	ca      *tlsca.Authority
 
 	workspace atomic.Pointer[workspace.Workspace]
 	router    atomic.Pointer[mux.Router]
@@ -46,6 +48,7 @@ type config struct {
 	now        func() time.Time
 	hashCost   int
 	adminToken string
+	lanAddress string
 }
 
 // Option configures a [Server].
@@ -60,6 +63,10 @@ func WithHashCost(cost int) Option { return func(c *config) { c.hashCost = cost 
 // WithAdminToken lets clients that are not on the loopback interface use
 // the admin API when they send "Authorization: Bearer <token>".
 func WithAdminToken(token string) Option { return func(c *config) { c.adminToken = token } }
+
+// WithLANAddress adds the machine's LAN address to the names the HTTPS
+// certificate covers, for phones on the same network.
+func WithLANAddress(ip string) Option { return func(c *config) { c.lanAddress = ip } }
 
 // New opens a server over db, loading the stored workspace, or the
 // default one on first start.
@@ -77,6 +84,14 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithHashCost(cfg.hashCost))
 	if err != nil {
 		return nil, err
+	}
+	if s.ca, err = tlsca.Open(db, tlsca.WithClock(cfg.now)); err != nil {
+		return nil, fmt.Errorf("opening the local certificate authority: %w", err)
+	}
+	if cfg.lanAddress != "" {
+		if err := s.ca.SetLANAddress(cfg.lanAddress); err != nil {
+			return nil, err
+		}
 	}
 	s.router.Store(s.buildRouter())
 	return s, nil
@@ -191,6 +206,9 @@ func (s *Server) Reset() error {
 	}
 	return s.capture.Reset()
 }
+
+// CA returns the local certificate authority behind HTTPS.
+func (s *Server) CA() *tlsca.Authority { return s.ca }
 
 // Capture returns the Capture back end, for its users and tokens.
 func (s *Server) Capture() *capture.Backend { return s.capture }
