@@ -1,31 +1,90 @@
 // Package app is RegSandbox's desktop window. Its views only show and
 // change state through the server's Go API ([mockserver.Server]), the same
 // one the admin API uses, so the window and /__admin never disagree.
+//
+// main.go owns the fyne.App; every view takes what it needs as
+// parameters, keeps its widgets on a struct so tests can tap them, and
+// sends every update from another goroutine through fyne.Do.
 package app
 
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 
+	"regsandbox/assets"
 	"regsandbox/mockserver"
+	"regsandbox/mockserver/workspace"
+)
+
+// Preference keys.
+const (
+	prefWidth   = "window.width"
+	prefHeight  = "window.height"
+	prefLastTab = "window.lastTab"
 )
 
 // Window is RegSandbox's main window and its views.
 type Window struct {
-	win    fyne.Window
-	server *serverView
+	app  fyne.App
+	win  fyne.Window
+	srv  *mockserver.Server
+	tabs *container.AppTabs
+
+	server    *serverView
+	capture   *captureView
+	scenarios *scenariosView
 }
 
-// New builds the main window of a; main.go owns the fyne.App.
+// New builds the main window of a over srv, listening on l.
 func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
-	w := &Window{win: a.NewWindow("RegSandbox")}
-	w.server = newServerView(a, srv, l)
-	w.win.SetContent(container.NewAppTabs(
-		container.NewTabItem("Server", w.server.content),
-	))
-	w.win.Resize(fyne.NewSize(900, 640))
+	a.SetIcon(assets.Icon)
+	w := &Window{app: a, win: a.NewWindow("RegSandbox"), srv: srv}
+	w.server = newServerView(a, w.win, srv, l)
+	w.capture = newCaptureView(w.win, srv)
+	w.scenarios = newScenariosView(w.win, srv)
+	w.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Server", theme.ComputerIcon(), w.server.content),
+		container.NewTabItemWithIcon("Capture", theme.AccountIcon(), w.capture.content),
+		container.NewTabItemWithIcon("Scenarios", theme.FolderOpenIcon(), w.scenarios.content),
+	)
+	w.tabs.OnSelected = func(*container.TabItem) { a.Preferences().SetInt(prefLastTab, w.tabs.SelectedIndex()) }
+	w.tabs.SelectIndex(a.Preferences().IntWithFallback(prefLastTab, 0))
+	w.win.SetContent(w.tabs)
+	w.win.Resize(fyne.NewSize(
+		float32(a.Preferences().FloatWithFallback(prefWidth, 1100)),
+		float32(a.Preferences().FloatWithFallback(prefHeight, 720))))
+	w.win.SetOnClosed(w.rememberSize)
+	w.addShortcuts()
+	srv.OnWorkspaceChange(func(ws *workspace.Workspace) { fyne.Do(func() { w.workspaceChanged(ws) }) })
 	return w
+}
+
+// workspaceChanged redraws the views that show configuration.
+func (w *Window) workspaceChanged(*workspace.Workspace) {
+	w.server.refresh()
+	w.capture.reload()
+	w.scenarios.refresh()
+}
+
+func (w *Window) rememberSize() {
+	size := w.win.Canvas().Size()
+	w.app.Preferences().SetFloat(prefWidth, float64(size.Width))
+	w.app.Preferences().SetFloat(prefHeight, float64(size.Height))
+}
+
+// addShortcuts binds Ctrl/Cmd+1… to the tabs.
+func (w *Window) addShortcuts() {
+	for i := range w.tabs.Items {
+		key := fyne.KeyName(string(rune('1' + i)))
+		w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault},
+			func(fyne.Shortcut) { w.tabs.SelectIndex(i) })
+	}
 }
 
 // ShowAndRun shows the window and runs the app until it is closed.
 func (w *Window) ShowAndRun() { w.win.ShowAndRun() }
+
+// Content is the window's content, for tests.
+func (w *Window) Content() fyne.CanvasObject { return w.win.Content() }

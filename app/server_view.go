@@ -1,58 +1,215 @@
 package app
 
 import (
+	"fmt"
+	"image"
+	"image/color"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"rsc.io/qr"
 
 	"regsandbox/mockserver"
+	"regsandbox/mockserver/tlsca"
 )
 
-// serverView shows where the server listens and the base URLs a device
-// needs to reach it.
+// serverView shows where the server listens, the base URLs a device
+// needs, a QR code for a phone, and the HTTPS certificate to install.
 type serverView struct {
 	app     fyne.App
+	win     fyne.Window
+	srv     *mockserver.Server
+	l       *mockserver.Listening
 	content fyne.CanvasObject
-	urls    []*widget.Entry
-}
 
-func newServerView(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *serverView {
-	v := &serverView{app: a}
-	form := widget.NewForm()
-	for _, row := range baseURLs(l) {
-		entry := &widget.Entry{Text: row.url}
-		entry.Disable()
-		v.urls = append(v.urls, entry)
-		copyURL := row.url
-		copyButton := &widget.Button{Icon: theme.ContentCopyIcon(), Importance: widget.LowImportance,
-			OnTapped: func() { a.Clipboard().SetContent(copyURL) }}
-		form.Append(row.label, container.NewBorder(nil, nil, nil, copyButton, entry))
-	}
-	title := widget.NewLabelWithStyle("RegSandbox is serving", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	hint := widget.NewLabel("Point your app at one of these base URLs. Workspace: " + srv.Workspace().Name)
-	v.content = container.NewVBox(title, hint, form)
-	return v
+	status   *widget.Label
+	urls     []urlRow
+	qrFor    *widget.Select
+	qrImage  *canvas.Image
+	certInfo *widget.Label
+	copied   *widget.Label
 }
 
 type urlRow struct{ label, url string }
 
-// baseURLs lists the addresses a simulator, an emulator and the admin
-// API use to reach the server.
-func baseURLs(l *mockserver.Listening) []urlRow {
+func newServerView(a fyne.App, w fyne.Window, srv *mockserver.Server, l *mockserver.Listening) *serverView {
+	v := &serverView{app: a, win: w, srv: srv, l: l, urls: baseURLs(l, mockserver.LANAddress())}
+	v.status = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.copied = widget.NewLabel("")
+	v.qrImage = &canvas.Image{FillMode: canvas.ImageFillContain, ScaleMode: canvas.ImageScalePixels}
+	v.qrImage.SetMinSize(fyne.NewSize(220, 220))
+	labels := make([]string, 0, len(v.urls))
+	for _, row := range v.urls {
+		labels = append(labels, row.label)
+	}
+	v.qrFor = &widget.Select{Options: labels, OnChanged: v.showQR}
+	v.certInfo = widget.NewLabel("")
+	v.certInfo.Wrapping = fyne.TextWrapWord
+	v.refresh()
+	if len(labels) > 0 {
+		v.qrFor.SetSelected(v.preferredQR(labels))
+	}
+	v.content = container.NewVScroll(container.NewVBox(
+		v.status,
+		widget.NewLabel("Point your app at one of these base URLs."),
+		v.urlForm(),
+		v.copied,
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle("Scan from a phone", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, nil, v.qrFor),
+		container.NewHBox(v.qrImage),
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle("HTTPS certificate", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		v.certInfo,
+		container.NewHBox(
+			&widget.Button{Text: "Export CA certificate…", Icon: theme.DocumentSaveIcon(), OnTapped: v.exportCA},
+			&widget.Button{Text: "How to install it", Icon: theme.HelpIcon(), OnTapped: v.showInstructions},
+		),
+	))
+	return v
+}
+
+// preferredQR picks the LAN URL when there is one: a QR code is for a phone.
+func (v *serverView) preferredQR(labels []string) string {
+	for _, l := range labels {
+		if strings.HasPrefix(l, "Phone on the LAN") {
+			return l
+		}
+	}
+	return labels[0]
+}
+
+func (v *serverView) urlForm() fyne.CanvasObject {
+	form := widget.NewForm()
+	for _, row := range v.urls {
+		entry := &widget.Label{Text: row.url, Selectable: true}
+		form.Append(row.label, container.NewBorder(nil, nil, nil,
+			&widget.Button{Icon: theme.ContentCopyIcon(), Importance: widget.LowImportance,
+				OnTapped: func() { v.copy(row.url) }}, entry))
+	}
+	return form
+}
+
+func (v *serverView) copy(text string) {
+	v.app.Clipboard().SetContent(text)
+	v.copied.SetText("Copied " + text)
+}
+
+// refresh updates the status line and the certificate details.
+func (v *serverView) refresh() {
+	v.status.SetText(fmt.Sprintf("Serving — workspace %q", v.srv.Workspace().Name))
+	leaf, err := v.srv.CA().Leaf()
+	if err != nil {
+		v.certInfo.SetText("The certificate could not be read: " + err.Error())
+		return
+	}
+	names := append([]string{}, leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	v.certInfo.SetText(fmt.Sprintf("Issued by %s\nCovers %s\nValid until %s (%d days)",
+		v.srv.CA().CACert().Subject.CommonName, strings.Join(names, ", "),
+		leaf.NotAfter.Format("2 Jan 2006"), int(time.Until(leaf.NotAfter).Hours()/24)))
+}
+
+func (v *serverView) showQR(label string) {
+	for _, row := range v.urls {
+		if row.label != label {
+			continue
+		}
+		v.qrImage.Image = qrImage(row.url)
+		v.qrImage.Refresh()
+	}
+}
+
+func (v *serverView) exportCA() {
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil || wc == nil {
+			return
+		}
+		defer wc.Close()
+		if _, err := wc.Write(v.srv.CA().CACertPEM()); err != nil {
+			dialog.ShowError(err, v.win)
+		}
+	}, v.win)
+	d.SetFileName(tlsca.CAFileName)
+	if home, err := os.UserHomeDir(); err == nil {
+		if dir, err := storage.ListerForURI(storage.NewFileURI(filepath.Clean(home))); err == nil {
+			d.SetLocation(dir)
+		}
+	}
+	d.Show()
+}
+
+func (v *serverView) showInstructions() {
+	base := "https://" + v.l.HTTPSAddr
+	var md strings.Builder
+	for _, in := range tlsca.InstallInstructions(base) {
+		md.WriteString(in.Markdown())
+		md.WriteString("\n\n")
+	}
+	text := widget.NewRichTextFromMarkdown(md.String())
+	text.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(text)
+	scroll.SetMinSize(fyne.NewSize(620, 420))
+	dialog.ShowCustom("Install the RegSandbox CA", "Close", scroll, v.win)
+}
+
+// baseURLs lists the addresses this machine, a simulator, an emulator, a
+// phone on the LAN and the admin API use to reach the server.
+func baseURLs(l *mockserver.Listening, lan string) []urlRow {
 	var rows []urlRow
-	add := func(label, scheme, addr string) {
+	add := func(scheme, addr string) {
 		if addr == "" {
 			return
 		}
-		_, port, _ := net.SplitHostPort(addr)
-		rows = append(rows, urlRow{label + " (" + scheme + ")", scheme + "://" + addr})
-		rows = append(rows, urlRow{"Android emulator (" + scheme + ")", scheme + "://10.0.2.2:" + port})
+		host, port, _ := net.SplitHostPort(addr)
+		rows = append(rows,
+			urlRow{"This machine, iOS simulator (" + scheme + ")", scheme + "://localhost:" + port},
+			urlRow{"Android emulator (" + scheme + ")", scheme + "://10.0.2.2:" + port})
+		if lan != "" && !isLoopbackHost(host) {
+			rows = append(rows, urlRow{"Phone on the LAN (" + scheme + ")", scheme + "://" + lan + ":" + port})
+		}
 	}
-	add("This machine", "http", l.HTTPAddr)
-	add("This machine", "https", l.HTTPSAddr)
+	add("http", l.HTTPAddr)
+	add("https", l.HTTPSAddr)
 	rows = append(rows, urlRow{"Admin API", l.AdminURL()})
 	return rows
+}
+
+func isLoopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// qrImage draws text as a QR code with one pixel per module and a quiet
+// zone of four; the canvas scales it up without blurring.
+func qrImage(text string) image.Image {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return nil
+	}
+	const quiet = 4
+	size := code.Size + 2*quiet
+	img := image.NewGray(image.Rect(0, 0, size, size))
+	for y := range size {
+		for x := range size {
+			if code.Black(x-quiet, y-quiet) {
+				img.SetGray(x, y, color.Gray{Y: 0})
+			} else {
+				img.SetGray(x, y, color.Gray{Y: 255})
+			}
+		}
+	}
+	return img
 }

@@ -40,6 +40,7 @@ type Server struct {
 	router    atomic.Pointer[mux.Router]
 	// configMu serializes configuration changes; reads never wait on it.
 	configMu sync.Mutex
+	watchers []func(*workspace.Workspace)
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -172,7 +173,45 @@ func (s *Server) SetWorkspace(ws *workspace.Workspace) error {
 	}
 	s.workspace.Store(ws)
 	s.router.Store(s.buildRouter())
+	for _, fn := range s.watchers {
+		fn(ws)
+	}
 	return nil
+}
+
+// OnWorkspaceChange calls fn, on the goroutine that made the change, with
+// every workspace that becomes active, so a window can redraw whatever
+// changed it: the admin API, an import or the window itself.
+func (s *Server) OnWorkspaceChange(fn func(*workspace.Workspace)) {
+	s.configMu.Lock()
+	defer s.configMu.Unlock()
+	s.watchers = append(s.watchers, fn)
+}
+
+// Presets lists the bundled demo scenarios.
+func (s *Server) Presets() ([]fixtures.Preset, error) { return fixtures.Presets() }
+
+// ApplyPreset starts the scenario with the given id from a clean state:
+// users, tokens and recorded exchanges are forgotten.
+func (s *Server) ApplyPreset(id string) error {
+	presets, err := fixtures.Presets()
+	if err != nil {
+		return err
+	}
+	for _, p := range presets {
+		if p.ID != id {
+			continue
+		}
+		ws, err := p.Workspace()
+		if err != nil {
+			return err
+		}
+		if err := s.SetWorkspace(ws); err != nil {
+			return err
+		}
+		return s.forgetState()
+	}
+	return fmt.Errorf("%w: no preset %q", ErrNotFound, id)
 }
 
 // ImportWorkspace parses a workspace document and activates it.
@@ -204,6 +243,11 @@ func (s *Server) Reset() error {
 	if err := s.SetWorkspace(ws); err != nil {
 		return err
 	}
+	return s.forgetState()
+}
+
+// forgetState drops users, tokens, caches and recorded exchanges.
+func (s *Server) forgetState() error {
 	return s.capture.Reset()
 }
 

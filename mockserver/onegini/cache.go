@@ -48,8 +48,9 @@ type CacheEntry struct {
 	Expires time.Time
 }
 
-// scanCache calls fn for every live entry of idp's cache, in key order.
-func scanCache(tx *storage.Tx, idp string, now time.Time, fn func(key string, rec *cacheRecord) error) error {
+// scanCache calls fn for every live entry of idp's cache, in key order,
+// with its value decoded as a script sees it.
+func scanCache(tx *storage.Tx, idp string, now time.Time, fn func(key string, value any, expires time.Time)) error {
 	prefix := cachePrefix(idp)
 	return tx.Scan(prefix, false, func(key string, raw []byte) error {
 		var rec cacheRecord
@@ -59,20 +60,20 @@ func scanCache(tx *storage.Tx, idp string, now time.Time, fn func(key string, re
 		if !rec.live(now) {
 			return nil
 		}
-		return fn(strings.TrimPrefix(key, prefix), &rec)
+		v, err := script.DecodeJSON(string(rec.Value))
+		if err != nil {
+			return fmt.Errorf("onegini: decoding cache entry %s: %w", key, err)
+		}
+		fn(strings.TrimPrefix(key, prefix), v, rec.Expires)
+		return nil
 	})
 }
 
 // loadCache returns idp's live cache as a script sees it.
 func loadCache(tx *storage.Tx, idp string, now time.Time) (map[string]any, error) {
 	cache := map[string]any{}
-	err := scanCache(tx, idp, now, func(key string, rec *cacheRecord) error {
-		v, err := script.DecodeJSON(string(rec.Value))
-		if err != nil {
-			return fmt.Errorf("onegini: decoding cache entry %q of %s: %w", key, idp, err)
-		}
-		cache[key] = v
-		return nil
+	err := scanCache(tx, idp, now, func(key string, value any, _ time.Time) {
+		cache[key] = value
 	})
 	return cache, err
 }
@@ -114,13 +115,8 @@ func (b *Backend) CacheEntries(idp string) ([]CacheEntry, error) {
 	var out []CacheEntry
 	now := b.now()
 	err := b.db.View(func(tx *storage.Tx) error {
-		return scanCache(tx, idp, now, func(key string, rec *cacheRecord) error {
-			v, err := script.DecodeJSON(string(rec.Value))
-			if err != nil {
-				return fmt.Errorf("onegini: decoding cache entry %q of %s: %w", key, idp, err)
-			}
-			out = append(out, CacheEntry{Key: key, Value: v, Expires: rec.Expires})
-			return nil
+		return scanCache(tx, idp, now, func(key string, value any, expires time.Time) {
+			out = append(out, CacheEntry{Key: key, Value: value, Expires: expires})
 		})
 	})
 	return out, err

@@ -29,7 +29,8 @@
 //     budget or returns a malformed result; complete answers 400
 //     invalid_profile when a 2xxx result names no user.
 //
-// Steps 1 to 4 follow the order of the documented error table. Script
+// Steps 1 to 4 follow the order of the documented error table, except that
+// an IdP must be found before it can be found disabled. Script
 // statuses, 2xxx, 4xxx and 5xxx alike, are answered with HTTP 200 and the
 // status in the body, as the Token Server does: the script, not the
 // server, decides whether a registration step succeeded.
@@ -112,11 +113,11 @@ func (b *Backend) KeyID() string { return b.key.id }
 
 // Routes adds the Onegini endpoints to r, each named by its endpoint id.
 func (b *Backend) Routes(r *mux.Router) {
-	r.Handle("/oauth/api/v3/custom-registration/{idp}/backchannel", b.handler(apiClient, b.backchannel)).
+	r.Handle("/oauth/api/v3/custom-registration/{idp}/backchannel", b.handler(apiClient, b.serveBackchannel)).
 		Methods(http.MethodPost).Name(EndpointBackchannel)
-	r.Handle("/oauth/custom-registration/{idp}/init", b.handler(appClient, b.init)).
+	r.Handle("/oauth/custom-registration/{idp}/init", b.handler(appClient, b.serveInit)).
 		Methods(http.MethodPost).Name(EndpointInit)
-	r.Handle("/oauth/custom-registration/{idp}/complete", b.handler(appClient, b.complete)).
+	r.Handle("/oauth/custom-registration/{idp}/complete", b.handler(appClient, b.serveComplete)).
 		Methods(http.MethodPost).Name(EndpointComplete)
 }
 

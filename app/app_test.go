@@ -1,0 +1,276 @@
+package app
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"regsandbox/mockserver"
+	"regsandbox/mockserver/workspace"
+	"regsandbox/storage"
+)
+
+// newTestServer is a server on an in-memory database; nothing listens:
+// the views only use the Go API.
+func newTestServer(t *testing.T) (*mockserver.Server, *mockserver.Listening) {
+	t.Helper()
+	db, err := storage.Open(storage.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mockserver.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		db.Close()
+	})
+	return srv, &mockserver.Listening{HTTPAddr: "127.0.0.1:8080", HTTPSAddr: "127.0.0.1:8443"}
+}
+
+func TestWindowHasEveryView(t *testing.T) {
+	a := test.NewTempApp(t)
+	srv, l := newTestServer(t)
+	w := New(a, srv, l)
+	var names []string
+	for _, item := range w.tabs.Items {
+		names = append(names, item.Text)
+	}
+	for _, want := range []string{"Server", "Capture", "Scenarios"} {
+		if !strings.Contains(strings.Join(names, ","), want) {
+			t.Errorf("tabs %v lack %s", names, want)
+		}
+	}
+	w.tabs.SelectIndex(1)
+	if got := a.Preferences().Int(prefLastTab); got != 1 {
+		t.Errorf("last tab preference = %d, want 1", got)
+	}
+}
+
+func TestServerViewShowsDeviceURLs(t *testing.T) {
+	a := test.NewTempApp(t)
+	srv, l := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newServerView(a, w, srv, l)
+	var urls []string
+	for _, row := range v.urls {
+		urls = append(urls, row.url)
+	}
+	for _, want := range []string{"http://localhost:8080", "http://10.0.2.2:8080", "https://10.0.2.2:8443", "http://127.0.0.1:8080/__admin"} {
+		if !strings.Contains(strings.Join(urls, " "), want) {
+			t.Errorf("urls %v lack %s", urls, want)
+		}
+	}
+	if v.qrImage.Image == nil {
+		t.Error("no QR code drawn")
+	}
+	if !strings.Contains(v.certInfo.Text, "10.0.2.2") || !strings.Contains(v.certInfo.Text, "Valid until") {
+		t.Errorf("certificate info = %q", v.certInfo.Text)
+	}
+}
+
+func TestBaseURLsOfferTheLANWhenListeningOnIt(t *testing.T) {
+	rows := baseURLs(&mockserver.Listening{HTTPAddr: "[::]:8080"}, "192.168.1.7")
+	found := false
+	for _, r := range rows {
+		found = found || r.url == "http://192.168.1.7:8080"
+	}
+	if !found {
+		t.Errorf("rows %v lack the LAN URL", rows)
+	}
+	for _, r := range baseURLs(&mockserver.Listening{HTTPAddr: "127.0.0.1:8080"}, "192.168.1.7") {
+		if strings.Contains(r.url, "192.168") {
+			t.Errorf("a loopback-only server offers %s", r.url)
+		}
+	}
+}
+
+// TestEditingAValidationMessage: typing a new message and saving changes
+// what the back end answers.
+func TestEditingAValidationMessage(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newCaptureView(w, srv)
+	v.fields.list.Select(indexOf(v.fields.names, "emailAddress"))
+	entry := findEntry(v.fields.editor, "Email address is required.")
+	if entry == nil {
+		t.Fatal("no entry shows the required message")
+	}
+	entry.SetText("")
+	test.Type(entry, "We need your e-mail.")
+	test.Tap(v.fields.saveBtn)
+	if !strings.HasPrefix(v.fields.status.Text, "Saved emailAddress") {
+		t.Fatalf("status = %q", v.fields.status.Text)
+	}
+	f, _ := srv.Workspace().Capture.Flow("standard")
+	field, _ := f.Field("emailAddress")
+	if got := field.Validations[0].Messages["en-US"]; got != "We need your e-mail." {
+		t.Errorf("stored message = %q", got)
+	}
+}
+
+// TestRefusedSaveKeepsWhatWasTyped: an invalid rule value is refused and
+// the editor still shows it.
+func TestRefusedSaveKeepsWhatWasTyped(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newCaptureView(w, srv)
+	v.fields.list.Select(indexOf(v.fields.names, "newPassword"))
+	entry := findEntry(v.fields.editor, "8")
+	if entry == nil {
+		t.Fatal("no entry shows the minLength value")
+	}
+	entry.SetText("eight")
+	test.Tap(v.fields.saveBtn)
+	if !strings.Contains(v.fields.status.Text, "Not saved") || !strings.Contains(v.fields.status.Text, "minLength") {
+		t.Errorf("status = %q", v.fields.status.Text)
+	}
+	if findEntry(v.fields.editor, "eight") == nil {
+		t.Error("the editor lost what was typed")
+	}
+	f, _ := srv.Workspace().Capture.Flow("standard")
+	field, _ := f.Field("newPassword")
+	if field.Validations[1].Value != "8" {
+		t.Error("a refused save changed the workspace")
+	}
+}
+
+func TestFormsPanelSavesChosenFields(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newCaptureView(w, srv)
+	v.forms.formSelect.SetSelected("socialRegistrationForm")
+	v.forms.fields.SetSelected([]string{"emailAddress", "displayName"})
+	test.Tap(v.forms.saveButton)
+	f, _ := srv.Workspace().Capture.Flow("standard")
+	form, _ := f.Form("socialRegistrationForm")
+	if strings.Join(form.Fields, ",") != "emailAddress,displayName" {
+		t.Errorf("form fields = %v (%s)", form.Fields, v.forms.status.Text)
+	}
+}
+
+func TestMintSocialToken(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newSocialPanel(w, srv)
+	test.Tap(v.mintButton)
+	if len(v.token.Text) != 40 {
+		t.Errorf("token = %q, status %q", v.token.Text, v.status.Text)
+	}
+}
+
+func TestUsersPanelListsAndDeletes(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newUsersPanel(w, srv)
+	if v.summary.Text != "0 registered" {
+		t.Errorf("summary = %q", v.summary.Text)
+	}
+	token, _ := srv.Capture().MintSocialToken(workspace.SocialToken{Provider: "google", Identifier: "x",
+		Email: "x@example.com", DisplayName: "Ex"})
+	form := url.Values{"client_id": {"12345abcde12345abcde12345abcde12"}, "flow": {"standard"},
+		"flow_version": {"20190618143040022299"}, "locale": {"en-US"}, "redirect_uri": {"http://localhost"},
+		"token": {token}, "thin_registration": {"true"}}
+	req := httptest.NewRequest(http.MethodPost, "/oauth/auth_native", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	srv.ServeHTTP(httptest.NewRecorder(), req)
+	v.refresh()
+	if v.summary.Text != "1 registered" || !strings.Contains(userLine(v.users[0]), "x@example.com — Ex (google)") {
+		t.Fatalf("summary = %q", v.summary.Text)
+	}
+	v.list.Select(0)
+	if !strings.Contains(v.detail.Text, `"email": "x@example.com"`) {
+		t.Errorf("detail = %s", v.detail.Text)
+	}
+	v.delete(v.users[0].UUID)
+	if v.summary.Text != "0 registered" {
+		t.Errorf("after delete: %q", v.summary.Text)
+	}
+}
+
+func TestScenarioStartsFromCleanState(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newScenariosView(w, srv)
+	i := -1
+	for n, p := range v.presets {
+		if p.ID == "idp-disabled" {
+			i = n
+		}
+	}
+	if i < 0 {
+		t.Fatal("no idp-disabled preset")
+	}
+	v.presetList.Select(i)
+	test.Tap(v.startButton)
+	idp, _ := srv.Workspace().Onegini.IdP("ExampleId")
+	if idp.Enabled {
+		t.Errorf("ExampleId still enabled; status %q", v.status.Text)
+	}
+	if !strings.Contains(v.current.Text, "IdP disabled") {
+		t.Errorf("current = %q", v.current.Text)
+	}
+	v.reset()
+	if srv.Workspace().Name != "Default" {
+		t.Errorf("after reset the workspace is %q", srv.Workspace().Name)
+	}
+}
+
+func TestRefusedImportChangesNothing(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newScenariosView(w, srv)
+	before := srv.Workspace()
+	v.importDone("broken.json", srv.ImportWorkspace([]byte(`{"capture":`)))
+	if srv.Workspace() != before || !strings.HasPrefix(v.status.Text, "Nothing changed: broken.json") {
+		t.Errorf("status %q", v.status.Text)
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// findEntry walks a widget tree for an entry showing text.
+func findEntry(o fyne.CanvasObject, text string) *widget.Entry {
+	switch x := o.(type) {
+	case *widget.Entry:
+		if x.Text == text {
+			return x
+		}
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if e := findEntry(c, text); e != nil {
+				return e
+			}
+		}
+	case *widget.Form:
+		for _, item := range x.Items {
+			if e := findEntry(item.Widget, text); e != nil {
+				return e
+			}
+		}
+	case *widget.Card:
+		return findEntry(x.Content, text)
+	}
+	return nil
+}
