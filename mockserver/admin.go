@@ -12,6 +12,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/onegini"
+	"regsandbox/mockserver/script"
 	"regsandbox/mockserver/tlsca"
 	"regsandbox/mockserver/workspace"
 )
@@ -31,6 +33,9 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/ca.pem", s.adminCAPEM).Methods(http.MethodGet)
 	r.HandleFunc("/ca.der", s.adminCADER).Methods(http.MethodGet)
 	r.HandleFunc("/capture/social-tokens", s.adminMintSocialToken).Methods(http.MethodPost)
+	r.HandleFunc("/scripts/check", s.adminCheckScript).Methods(http.MethodPost)
+	r.HandleFunc("/scripts/run", s.adminRunScript).Methods(http.MethodPost)
+	r.HandleFunc("/onegini/idps/{idp}/cache", s.adminIdPCache).Methods(http.MethodGet)
 	r.HandleFunc("/capture/users", s.adminListUsers).Methods(http.MethodGet)
 	r.HandleFunc("/capture/users/{uuid}", s.adminDeleteUser).Methods(http.MethodDelete)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -146,6 +151,63 @@ func (s *Server) adminCADER(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-x509-ca-cert")
 	w.Header().Set("Content-Disposition", `attachment; filename="regsandbox-ca.crt"`)
 	w.Write(s.ca.CACertDER())
+}
+
+// scriptRequest is the body of /scripts/check and /scripts/run.
+type scriptRequest struct {
+	Source           string `json:"source"`
+	RequestPayload   string `json:"requestPayload"`
+	UserIdentifier   string `json:"userIdentifier"`
+	RegistrationData string `json:"registrationData"`
+	IdP              string `json:"idp"`
+}
+
+// adminCheckScript compiles a script: {"ok":true}, or 400 with every
+// issue and its position.
+func (s *Server) adminCheckScript(w http.ResponseWriter, r *http.Request) {
+	var req scriptRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	if err := s.onegini.CheckScript(req.Source); err != nil {
+		scriptFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// adminRunScript test-runs a script against a sample request and the
+// IdP's live cache, changing nothing.
+func (s *Server) adminRunScript(w http.ResponseWriter, r *http.Request) {
+	var req scriptRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	res, err := s.onegini.RunScript(r.Context(), req.Source, onegini.RunInput{RequestPayload: req.RequestPayload,
+		UserIdentifier: req.UserIdentifier, RegistrationData: req.RegistrationData, IdP: req.IdP})
+	if err != nil {
+		scriptFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func scriptFailure(w http.ResponseWriter, err error) {
+	body := map[string]any{"error": "script_error", "error_description": err.Error()}
+	var compile *script.CompileError
+	if errors.As(err, &compile) {
+		body["error"], body["issues"] = "compile_error", compile.Issues
+	}
+	writeJSON(w, http.StatusBadRequest, body)
+}
+
+func (s *Server) adminIdPCache(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.onegini.CacheEntries(mux.Vars(r)["idp"])
+	if err != nil {
+		adminFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
 }
 
 // decodeAdminBody reads a JSON body into v, answering 400 when it cannot.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,8 @@ import (
 
 	"regsandbox/fixtures"
 	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/onegini"
+	"regsandbox/mockserver/script"
 	"regsandbox/mockserver/tlsca"
 	"regsandbox/mockserver/workspace"
 	"regsandbox/storage"
@@ -34,6 +37,8 @@ type Server struct {
 	now     func() time.Time
 	cfg     config
 	capture *capture.Backend
+	onegini *onegini.Backend
+	scripts *script.Engine
 	ca      *tlsca.Authority
 
 	workspace atomic.Pointer[workspace.Workspace]
@@ -76,13 +81,17 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	s := &Server{db: db, now: cfg.now, cfg: cfg}
+	s := &Server{db: db, now: cfg.now, cfg: cfg, scripts: script.NewEngine()}
 	ws, err := s.loadWorkspace()
 	if err != nil {
 		return nil, err
 	}
 	s.workspace.Store(ws)
 	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithHashCost(cfg.hashCost))
+	if err != nil {
+		return nil, err
+	}
+	s.onegini, err = onegini.New(db, s.Workspace, s.scripts, onegini.WithClock(cfg.now))
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +121,7 @@ func (s *Server) buildRouter() *mux.Router {
 	r := mux.NewRouter()
 	s.adminRoutes(r.PathPrefix("/__admin").Subrouter())
 	s.capture.Routes(r)
+	s.onegini.Routes(r)
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	return r
 }
@@ -230,6 +240,9 @@ func (s *Server) check(ws *workspace.Workspace) error {
 		return err
 	}
 	*ws = *reparsed
+	if err := s.onegini.ValidateScripts(ws); err != nil {
+		return &workspace.ValidationError{Problems: strings.Split(err.Error(), "\n")}
+	}
 	return nil
 }
 
@@ -248,11 +261,14 @@ func (s *Server) Reset() error {
 
 // forgetState drops users, tokens, caches and recorded exchanges.
 func (s *Server) forgetState() error {
-	return s.capture.Reset()
+	return errors.Join(s.capture.Reset(), s.onegini.Reset())
 }
 
 // CA returns the local certificate authority behind HTTPS.
 func (s *Server) CA() *tlsca.Authority { return s.ca }
+
+// Onegini returns the Onegini back end, for its scripts and caches.
+func (s *Server) Onegini() *onegini.Backend { return s.onegini }
 
 // Capture returns the Capture back end, for its users and tokens.
 func (s *Server) Capture() *capture.Backend { return s.capture }

@@ -23,11 +23,11 @@ func IsBudgetExceeded(err error) bool {
 // Issue is one problem found while compiling a script.
 type Issue struct {
 	// Line is 1-based.
-	Line int
+	Line int `json:"line"`
 	// Column is 1-based and counts Unicode code points, as editors do.
-	Column int
+	Column int `json:"column"`
 	// Message describes the problem, e.g. "Syntax error: mismatched input ...".
-	Message string
+	Message string `json:"message"`
 }
 
 // String formats the issue as "line:column: message".
@@ -57,7 +57,7 @@ type RuntimeError struct {
 	// when CEL did not say which expression failed.
 	Line, Column int
 	// Message is CEL's description of the failure.
-	Message string
+	Message string `json:"message"`
 	// Err is the underlying CEL error.
 	Err error
 }
@@ -80,7 +80,7 @@ type ResultError struct {
 	// `cache.set["abc"].ttl`; empty when the result as a whole is wrong.
 	Key string
 	// Message is the full explanation, naming the key.
-	Message string
+	Message string `json:"message"`
 }
 
 // Error returns the message, e.g.

@@ -13,20 +13,20 @@ import (
 type Result struct {
 	// Status is the custom registration status: 2000-2999 success,
 	// 4000-4999 retryable failure, 5000-5999 unrecoverable failure.
-	Status int
+	Status int `json:"status"`
 	// ResponsePayload is returned to the app; a map or list the script
 	// returned is JSON-encoded with sorted keys.
-	ResponsePayload string
+	ResponsePayload string `json:"responsePayload"`
 	// User is the user to register, or nil when the script named none.
-	User *User
+	User *User `json:"user,omitempty"`
 	// RegistrationData is passed on to a later step, empty when not set.
-	RegistrationData string
+	RegistrationData string `json:"registrationData,omitempty"`
 	// CacheSet lists the cache writes, sorted by key.
-	CacheSet []CacheEntry
+	CacheSet []CacheEntry `json:"cacheSet,omitempty"`
 	// CacheDelete lists the cache keys to remove, sorted.
-	CacheDelete []string
+	CacheDelete []string `json:"cacheDelete,omitempty"`
 	// Cost is the CEL cost the evaluation used.
-	Cost uint64
+	Cost uint64 `json:"cost"`
 }
 
 // Success reports a 2xxx status.
@@ -41,21 +41,21 @@ func (r Result) Unrecoverable() bool { return r.Status >= 5000 && r.Status <= 59
 // User is the user a script registers.
 type User struct {
 	// ID is the user identifier; never empty.
-	ID string
+	ID string `json:"id"`
 	// Attributes are optional extra user attributes, nil when not set.
-	Attributes map[string]any
+	Attributes map[string]any `json:"attributes,omitempty"`
 }
 
 // CacheEntry is one cache write requested by a script.
 type CacheEntry struct {
 	// Key is the cache key.
-	Key string
+	Key string `json:"key"`
 	// Value is JSON-like: nil, bool, int64, uint64, float64, string, []any
 	// or map[string]any.
-	Value any
+	Value any `json:"value"`
 	// TTLSeconds is the time to live; 0 means the script set none and the
 	// caller's default applies.
-	TTLSeconds int
+	TTLSeconds int `json:"ttl,omitempty"`
 }
 
 // Map keys the result decoder looks up, boxed once: converting a string
