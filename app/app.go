@@ -34,6 +34,7 @@ type Window struct {
 
 	server    *serverView
 	capture   *captureView
+	onegini   *oneginiView
 	scenarios *scenariosView
 }
 
@@ -43,10 +44,12 @@ func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
 	w := &Window{app: a, win: a.NewWindow("RegSandbox"), srv: srv}
 	w.server = newServerView(a, w.win, srv, l)
 	w.capture = newCaptureView(w.win, srv)
+	w.onegini = newOneginiView(w.win, srv)
 	w.scenarios = newScenariosView(w.win, srv)
 	w.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Server", theme.ComputerIcon(), w.server.content),
 		container.NewTabItemWithIcon("Capture", theme.AccountIcon(), w.capture.content),
+		container.NewTabItemWithIcon("Onegini", theme.LoginIcon(), w.onegini.content),
 		container.NewTabItemWithIcon("Scenarios", theme.FolderOpenIcon(), w.scenarios.content),
 	)
 	w.tabs.OnSelected = func(*container.TabItem) { a.Preferences().SetInt(prefLastTab, w.tabs.SelectedIndex()) }
@@ -65,6 +68,7 @@ func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
 func (w *Window) workspaceChanged(*workspace.Workspace) {
 	w.server.refresh()
 	w.capture.reload()
+	w.onegini.reload()
 	w.scenarios.refresh()
 }
 

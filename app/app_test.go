@@ -274,3 +274,64 @@ func findEntry(o fyne.CanvasObject, text string) *widget.Entry {
 	}
 	return nil
 }
+
+// TestScriptEditorChecksOnType: a syntax error shows its position as the
+// user types, a valid script shows it compiles, and saving activates it.
+func TestScriptEditorChecksOnType(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newOneginiView(w, srv)
+	v.idpList.Select(indexOf(v.ids, "ExampleId"))
+	v.slot.SetSelected("backchannel")
+	if !strings.Contains(v.editor.Text, "custom_response_key") {
+		t.Fatalf("editor shows %q", v.editor.Text)
+	}
+	v.editor.SetText("{\"status\": 2000,\n  \"responsePayload\": }")
+	if !strings.Contains(v.check.Text, "Line 2, column") {
+		t.Errorf("check = %q", v.check.Text)
+	}
+	test.Tap(v.saveButton)
+	if !strings.HasPrefix(v.status.Text, "Not saved") {
+		t.Errorf("a broken script was saved: %q", v.status.Text)
+	}
+	v.editor.SetText(`{"status": 2001, "responsePayload": "hi"}`)
+	if v.check.Text != "✓ The script compiles." {
+		t.Errorf("check = %q", v.check.Text)
+	}
+	test.Tap(v.saveButton)
+	idp, _ := srv.Workspace().Onegini.IdP("ExampleId")
+	if idp.Scripts.Backchannel != `{"status": 2001, "responsePayload": "hi"}` {
+		t.Errorf("saved script = %q (%s)", idp.Scripts.Backchannel, v.status.Text)
+	}
+}
+
+func TestScriptTestRun(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newOneginiView(w, srv)
+	v.idpList.Select(indexOf(v.ids, "QrCodeIdp"))
+	v.slot.SetSelected("backchannel")
+	v.samplePayload.SetText(`{"userId": "u-42"}`)
+	test.Tap(v.runButton)
+	if !strings.Contains(v.result.Text, `"status": 2000`) || !strings.Contains(v.result.Text, `"u-42"`) {
+		t.Errorf("result = %s", v.result.Text)
+	}
+	if entries, _ := srv.Onegini().CacheEntries("QrCodeIdp"); len(entries) != 0 {
+		t.Error("a test run wrote to the cache")
+	}
+}
+
+func TestOneginiClientScopes(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	v := newOneginiClientsPanel(srv)
+	v.list.Select(indexOf(v.ids, "no-scope-client"))
+	v.scopes.SetText("user_registration")
+	test.Tap(v.saveButton)
+	c, _ := srv.Workspace().Onegini.APIClient("no-scope-client")
+	if !c.HasScope(workspace.ScopeUserRegistration) {
+		t.Errorf("scopes = %v (%s)", c.Scopes, v.status.Text)
+	}
+}
