@@ -2,6 +2,7 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -25,16 +26,27 @@ var (
 // the query string, as documented.
 func bodyParams(r *http.Request) (url.Values, *Error) {
 	if err := r.ParseForm(); err != nil {
-		return nil, errInvalidArgument("", "the request body is not a valid url-encoded form: "+err.Error())
+		return nil, errUnreadable(err)
 	}
 	return r.PostForm, nil
+}
+
+// errUnreadable answers a body that cannot be parsed: 413 when it is too
+// large, otherwise the invalid_argument Capture gives malformed input.
+func errUnreadable(err error) *Error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return &Error{Code: 200, Name: "invalid_argument", HTTPStatus: http.StatusRequestEntityTooLarge,
+			Description: fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit)}
+	}
+	return errInvalidArgument("", "the request is not a valid url-encoded form: "+err.Error())
 }
 
 // allParams reads body and query string together: the iOS SDK sends
 // auth_native's parameters in the query string with an empty body.
 func allParams(r *http.Request) (url.Values, *Error) {
 	if err := r.ParseForm(); err != nil {
-		return nil, errInvalidArgument("", "the request is not a valid url-encoded form: "+err.Error())
+		return nil, errUnreadable(err)
 	}
 	return r.Form, nil
 }
