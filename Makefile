@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # Fyne reads the locale at start; the C locale is not a language tag.
 export LANG ?= en_US.UTF-8
 
-.PHONY: all setup build run test test-unit test-e2e bench lint fmt clean
+.PHONY: all setup build run test test-unit test-e2e fuzz fuzz-short bench lint fmt clean
 
 all: build
 
@@ -26,12 +26,22 @@ run: build
 		echo "no display: running headless (Ctrl-C stops)"; ./$(BIN) --headless $(ARGS); \
 	fi
 
-test: setup test-unit
+test: setup test-unit fuzz-short
 
 # -tags ci makes Fyne's test driver render without a display.
 test-unit:
 	$(GO) vet -tags ci ./...
 	$(GO) test -race -tags ci -count=1 ./...
+
+# A few seconds of each fuzz target on top of its committed seeds; `make
+# fuzz FUZZTIME=10m` digs deeper.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := FuzzRegistrationForm:./mockserver/capture FuzzParse:./mockserver/workspace
+fuzz-short fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -tags ci -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:} || exit 1; \
+	done
 
 bench: setup
 	$(GO) test -tags ci -run '^$$' -bench . -benchmem ./...
