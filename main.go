@@ -110,6 +110,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	} else {
 		app.New(fyneapp.NewWithID("dev.regsandbox.app"), srv, l).ShowAndRun()
 	}
+	srv.ReleaseHeld()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := l.Shutdown(ctx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/faults"
 	"regsandbox/mockserver/onegini"
 	"regsandbox/mockserver/script"
 	"regsandbox/mockserver/tlsca"
@@ -33,6 +34,12 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/ca.pem", s.adminCAPEM).Methods(http.MethodGet)
 	r.HandleFunc("/ca.der", s.adminCADER).Methods(http.MethodGet)
 	r.HandleFunc("/capture/social-tokens", s.adminMintSocialToken).Methods(http.MethodPost)
+	r.HandleFunc("/errors", s.adminErrors).Methods(http.MethodGet)
+	r.HandleFunc("/faults", s.adminListFaults).Methods(http.MethodGet)
+	r.HandleFunc("/faults", s.adminAddFault).Methods(http.MethodPost)
+	r.HandleFunc("/faults/preview", s.adminPreviewFault).Methods(http.MethodPost)
+	r.HandleFunc("/faults/{id}", s.adminUpdateFault).Methods(http.MethodPut)
+	r.HandleFunc("/faults/{id}", s.adminDeleteFault).Methods(http.MethodDelete)
 	r.HandleFunc("/scripts/check", s.adminCheckScript).Methods(http.MethodPost)
 	r.HandleFunc("/scripts/run", s.adminRunScript).Methods(http.MethodPost)
 	r.HandleFunc("/onegini/idps/{idp}/cache", s.adminIdPCache).Methods(http.MethodGet)
@@ -153,6 +160,75 @@ func (s *Server) adminCADER(w http.ResponseWriter, r *http.Request) {
 	w.Write(s.ca.CACertDER())
 }
 
+func (s *Server) adminErrors(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"errors": ErrorCatalogue()})
+}
+
+func (s *Server) adminListFaults(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"faults": s.Faults()})
+}
+
+func (s *Server) adminAddFault(w http.ResponseWriter, r *http.Request) {
+	var rule workspace.Fault
+	if !decodeAdminBody(w, r, &rule) {
+		return
+	}
+	stored, err := s.AddFault(rule)
+	if err != nil {
+		adminFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, stored)
+}
+
+func (s *Server) adminUpdateFault(w http.ResponseWriter, r *http.Request) {
+	var rule workspace.Fault
+	if !decodeAdminBody(w, r, &rule) {
+		return
+	}
+	stored, err := s.UpdateFault(mux.Vars(r)["id"], rule)
+	if err != nil {
+		adminFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, stored)
+}
+
+func (s *Server) adminDeleteFault(w http.ResponseWriter, r *http.Request) {
+	if err := s.DeleteFault(mux.Vars(r)["id"]); err != nil {
+		adminFailure(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// previewRequest is a rule and the endpoint to preview it on.
+type previewRequest struct {
+	Rule     workspace.Fault `json:"rule"`
+	Endpoint string          `json:"endpoint"`
+}
+
+// adminPreviewFault answers what a rule would answer, without arming it.
+func (s *Server) adminPreviewFault(w http.ResponseWriter, r *http.Request) {
+	var req previewRequest
+	if !decodeAdminBody(w, r, &req) {
+		return
+	}
+	if req.Endpoint == "" {
+		req.Endpoint = req.Rule.Endpoint
+	}
+	status, headers, body, err := s.PreviewFault(req.Rule, req.Endpoint)
+	if err != nil && !errors.Is(err, faults.ErrDrops) && !errors.Is(err, faults.ErrHangs) && !errors.Is(err, faults.ErrPassesThrough) {
+		adminError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	preview := map[string]any{"status": status, "headers": headers, "body": string(body)}
+	if err != nil {
+		preview["note"] = err.Error()
+	}
+	writeJSON(w, http.StatusOK, preview)
+}
+
 // scriptRequest is the body of /scripts/check and /scripts/run.
 type scriptRequest struct {
 	Source           string `json:"source"`
@@ -228,6 +304,8 @@ func adminFailure(w http.ResponseWriter, err error) {
 	case errors.As(err, &invalid):
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_workspace",
 			"error_description": err.Error(), "problems": invalid.Problems})
+	case errors.As(err, new(*faults.RuleError)):
+		adminError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, ErrNotFound), errors.Is(err, capture.ErrNoSuchUser):
 		adminError(w, http.StatusNotFound, err.Error())
 	default:

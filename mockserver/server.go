@@ -21,6 +21,7 @@ import (
 
 	"regsandbox/fixtures"
 	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/faults"
 	"regsandbox/mockserver/onegini"
 	"regsandbox/mockserver/script"
 	"regsandbox/mockserver/tlsca"
@@ -39,6 +40,7 @@ type Server struct {
 	capture *capture.Backend
 	onegini *onegini.Backend
 	scripts *script.Engine
+	faults  *faults.Engine
 	ca      *tlsca.Authority
 
 	workspace atomic.Pointer[workspace.Workspace]
@@ -46,6 +48,8 @@ type Server struct {
 	// configMu serializes configuration changes; reads never wait on it.
 	configMu sync.Mutex
 	watchers []func(*workspace.Workspace)
+	// faultsMu makes a read-change-write of the fault rules atomic.
+	faultsMu sync.Mutex
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -81,12 +85,16 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	s := &Server{db: db, now: cfg.now, cfg: cfg, scripts: script.NewEngine()}
+	s := &Server{db: db, now: cfg.now, cfg: cfg, scripts: script.NewEngine(),
+		faults: faults.NewEngine(faults.WithClock(cfg.now))}
 	ws, err := s.loadWorkspace()
 	if err != nil {
 		return nil, err
 	}
 	s.workspace.Store(ws)
+	if err := s.faults.SetRules(ws.Faults); err != nil {
+		return nil, fmt.Errorf("the stored fault rules are invalid: %w", err)
+	}
 	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithHashCost(cfg.hashCost))
 	if err != nil {
 		return nil, err
@@ -107,8 +115,15 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// ReleaseHeld lets go of requests that fault rules delay or hang, so a
+// shutdown does not wait for them.
+func (s *Server) ReleaseHeld() { s.faults.Close() }
+
 // Close releases what the server holds; the database stays open.
-func (s *Server) Close() error { return s.capture.Close() }
+func (s *Server) Close() error {
+	s.faults.Close()
+	return s.capture.Close()
+}
 
 // ServeHTTP serves a request with the current routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +139,7 @@ func (s *Server) storeHandler() {
 	api := mux.NewRouter()
 	s.capture.Routes(api)
 	s.onegini.Routes(api)
+	api.Use(s.faults.Middleware(faults.RouteName, nil))
 	api.NotFoundHandler = http.HandlerFunc(notFound)
 	// Mock calls go request → guards → router → back end; the admin API
 	// is neither limited like the mock nor mistaken for one of its calls.
@@ -193,6 +209,9 @@ func (s *Server) SetWorkspace(ws *workspace.Workspace) error {
 	if err := s.saveWorkspace(ws); err != nil {
 		return fmt.Errorf("saving the workspace: %w", err)
 	}
+	if err := s.faults.SetRules(ws.Faults); err != nil {
+		return err
+	}
 	s.workspace.Store(ws)
 	s.storeHandler()
 	for _, fn := range s.watchers {
@@ -247,6 +266,11 @@ func (s *Server) ImportWorkspace(raw []byte) error {
 
 // check validates what the workspace package cannot check alone.
 func (s *Server) check(ws *workspace.Workspace) error {
+	for i := range ws.Faults {
+		if ws.Faults[i].ID == "" {
+			ws.Faults[i].ID = newFaultID()
+		}
+	}
 	reparsed, err := workspace.Parse(mustJSON(ws))
 	if err != nil {
 		return err
@@ -255,7 +279,7 @@ func (s *Server) check(ws *workspace.Workspace) error {
 	if err := s.onegini.ValidateScripts(ws); err != nil {
 		return &workspace.ValidationError{Problems: strings.Split(err.Error(), "\n")}
 	}
-	return nil
+	return s.checkFaults(ws)
 }
 
 // Reset restores the default workspace and forgets every user, token and
