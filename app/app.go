@@ -8,6 +8,8 @@
 package app
 
 import (
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -33,8 +35,10 @@ type Window struct {
 	tabs *container.AppTabs
 
 	server    *serverView
+	requests  *requestsView
 	capture   *captureView
 	onegini   *oneginiView
+	faults    *faultsView
 	scenarios *scenariosView
 }
 
@@ -43,13 +47,17 @@ func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
 	a.SetIcon(assets.Icon)
 	w := &Window{app: a, win: a.NewWindow("RegSandbox"), srv: srv}
 	w.server = newServerView(a, w.win, srv, l)
+	w.requests = newRequestsView(w.win, srv)
 	w.capture = newCaptureView(w.win, srv)
 	w.onegini = newOneginiView(w.win, srv)
+	w.faults = newFaultsView(w.win, srv)
 	w.scenarios = newScenariosView(w.win, srv)
 	w.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Server", theme.ComputerIcon(), w.server.content),
+		container.NewTabItemWithIcon("Requests", theme.ListIcon(), w.requests.content),
 		container.NewTabItemWithIcon("Capture", theme.AccountIcon(), w.capture.content),
 		container.NewTabItemWithIcon("Onegini", theme.LoginIcon(), w.onegini.content),
+		container.NewTabItemWithIcon("Faults & errors", theme.WarningIcon(), w.faults.content),
 		container.NewTabItemWithIcon("Scenarios", theme.FolderOpenIcon(), w.scenarios.content),
 	)
 	w.tabs.OnSelected = func(*container.TabItem) { a.Preferences().SetInt(prefLastTab, w.tabs.SelectedIndex()) }
@@ -58,9 +66,9 @@ func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
 	w.win.Resize(fyne.NewSize(
 		float32(a.Preferences().FloatWithFallback(prefWidth, 1100)),
 		float32(a.Preferences().FloatWithFallback(prefHeight, 720))))
-	w.win.SetOnClosed(w.rememberSize)
 	w.addShortcuts()
 	srv.OnWorkspaceChange(func(ws *workspace.Workspace) { fyne.Do(func() { w.workspaceChanged(ws) }) })
+	w.followExchanges()
 	return w
 }
 
@@ -69,7 +77,49 @@ func (w *Window) workspaceChanged(*workspace.Workspace) {
 	w.server.refresh()
 	w.capture.reload()
 	w.onegini.reload()
+	w.faults.reload()
 	w.scenarios.refresh()
+}
+
+// followExchanges keeps the views that show live state current as
+// exchanges are recorded; the events arrive on the recorder's goroutine.
+func (w *Window) followExchanges() {
+	events, cancel := w.srv.Recorder().Subscribe()
+	w.win.SetOnClosed(func() {
+		cancel()
+		w.rememberSize()
+	})
+	go coalesce(events, liveRefresh, func() {
+		fyne.Do(func() {
+			w.requests.reload()
+			w.faults.reload()
+		})
+	})
+}
+
+// liveRefresh bounds how often bursts of exchanges redraw the window.
+const liveRefresh = 150 * time.Millisecond
+
+// coalesce calls redraw at most once per period while events arrive, and
+// once more after the last one, so a load test does not flood the UI.
+func coalesce[T any](events <-chan T, period time.Duration, redraw func()) {
+	ticker := time.NewTicker(period)
+	defer ticker.Stop()
+	dirty := false
+	for {
+		select {
+		case _, open := <-events:
+			if !open {
+				return
+			}
+			dirty = true
+		case <-ticker.C:
+			if dirty {
+				dirty = false
+				redraw()
+			}
+		}
+	}
 }
 
 func (w *Window) rememberSize() {

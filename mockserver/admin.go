@@ -34,6 +34,7 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/ca.pem", s.adminCAPEM).Methods(http.MethodGet)
 	r.HandleFunc("/ca.der", s.adminCADER).Methods(http.MethodGet)
 	r.HandleFunc("/capture/social-tokens", s.adminMintSocialToken).Methods(http.MethodPost)
+	s.requestRoutes(r)
 	r.HandleFunc("/errors", s.adminErrors).Methods(http.MethodGet)
 	r.HandleFunc("/faults", s.adminListFaults).Methods(http.MethodGet)
 	r.HandleFunc("/faults", s.adminAddFault).Methods(http.MethodPost)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regsandbox/mockserver/workspace"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestFaultFailsExactlyTheNextCall(t *testing.T) {
 			t.Errorf("later call: %d %v", status, body)
 		}
 	}
-	list := decode(t, must(http.Get(base + "/__admin/faults")))["faults"].([]any)
+	list := decode(t, must(http.Get(base+"/__admin/faults")))["faults"].([]any)
 	if rem := list[0].(map[string]any)["remaining"]; rem != float64(0) {
 		t.Errorf("remaining after firing = %v", rem)
 	}
@@ -136,3 +137,6 @@ func TestErrorCatalogueAndPreview(t *testing.T) {
 	}
 }
 
+func faultNextEntity() workspace.Fault {
+	return workspace.Fault{Endpoint: "capture.entity", Error: "capture.api_limit_error", Enabled: true}
+}

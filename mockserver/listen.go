@@ -30,6 +30,7 @@ func (s *Server) Listen(httpAddr, tlsAddr string) (*Listening, error) {
 			return nil, fmt.Errorf("cannot listen on %s: %w", httpAddr, err)
 		}
 		l.HTTPAddr = ln.Addr().String()
+		s.baseURL.Store("http://" + l.HTTPAddr)
 		l.serve(s, ln, nil)
 	}
 	if tlsAddr != "" {

@@ -23,6 +23,7 @@ import (
 	"regsandbox/mockserver/capture"
 	"regsandbox/mockserver/faults"
 	"regsandbox/mockserver/onegini"
+	"regsandbox/mockserver/recorder"
 	"regsandbox/mockserver/script"
 	"regsandbox/mockserver/tlsca"
 	"regsandbox/mockserver/workspace"
@@ -34,14 +35,16 @@ const keyWorkspace = "config/workspace"
 
 // Server is a RegSandbox instance: configuration, back ends and routes.
 type Server struct {
-	db      *storage.DB
-	now     func() time.Time
-	cfg     config
-	capture *capture.Backend
-	onegini *onegini.Backend
-	scripts *script.Engine
-	faults  *faults.Engine
-	ca      *tlsca.Authority
+	db       *storage.DB
+	now      func() time.Time
+	cfg      config
+	capture  *capture.Backend
+	onegini  *onegini.Backend
+	scripts  *script.Engine
+	faults   *faults.Engine
+	recorder *recorder.Recorder
+	ca       *tlsca.Authority
+	baseURL  atomic.Value // string: the HTTP base URL once listening
 
 	workspace atomic.Pointer[workspace.Workspace]
 	handler   atomic.Pointer[http.Handler]
@@ -95,6 +98,9 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	if err := s.faults.SetRules(ws.Faults); err != nil {
 		return nil, fmt.Errorf("the stored fault rules are invalid: %w", err)
 	}
+	s.recorder = recorder.New(db, recorder.WithClock(cfg.now), recorder.WithSkip(recorder.SkipAdmin),
+		recorder.WithLimit(ws.Settings.RecordLimit),
+		recorder.WithMaxAge(time.Duration(ws.Settings.RecordMaxAgeMinutes)*time.Minute))
 	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithHashCost(cfg.hashCost))
 	if err != nil {
 		return nil, err
@@ -122,7 +128,7 @@ func (s *Server) ReleaseHeld() { s.faults.Close() }
 // Close releases what the server holds; the database stays open.
 func (s *Server) Close() error {
 	s.faults.Close()
-	return s.capture.Close()
+	return errors.Join(s.recorder.Close(), s.capture.Close())
 }
 
 // ServeHTTP serves a request with the current routes.
@@ -139,11 +145,11 @@ func (s *Server) storeHandler() {
 	api := mux.NewRouter()
 	s.capture.Routes(api)
 	s.onegini.Routes(api)
-	api.Use(s.faults.Middleware(faults.RouteName, nil))
+	api.Use(recorder.TagEndpoint, s.faults.Middleware(faults.RouteName, noteFault), noteScript)
 	api.NotFoundHandler = http.HandlerFunc(notFound)
 	// Mock calls go request → guards → router → back end; the admin API
 	// is neither limited like the mock nor mistaken for one of its calls.
-	mock := recoverPanics(s.limitBodies(api), nil)
+	mock := recoverPanics(s.recorder.Wrap(s.limitBodies(api)), nil)
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/__admin" || strings.HasPrefix(r.URL.Path, "/__admin/") {
 			admin.ServeHTTP(w, r)
@@ -212,6 +218,7 @@ func (s *Server) SetWorkspace(ws *workspace.Workspace) error {
 	if err := s.faults.SetRules(ws.Faults); err != nil {
 		return err
 	}
+	s.recorder.SetRetention(ws.Settings.RecordLimit, time.Duration(ws.Settings.RecordMaxAgeMinutes)*time.Minute)
 	s.workspace.Store(ws)
 	s.storeHandler()
 	for _, fn := range s.watchers {
@@ -297,7 +304,7 @@ func (s *Server) Reset() error {
 
 // forgetState drops users, tokens, caches and recorded exchanges.
 func (s *Server) forgetState() error {
-	return errors.Join(s.capture.Reset(), s.onegini.Reset())
+	return errors.Join(s.capture.Reset(), s.onegini.Reset(), s.recorder.Clear())
 }
 
 // CA returns the local certificate authority behind HTTPS.

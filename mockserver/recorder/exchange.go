@@ -24,7 +24,7 @@ type Exchange struct {
 	Time       time.Time `json:"time"`
 	DurationMS float64   `json:"duration_ms"`
 
-	Method     string `json:"method"`
+	Method string `json:"method"`
 	// URL is the path and query, as the client sent them.
 	URL            string              `json:"url"`
 	Path           string              `json:"path"`

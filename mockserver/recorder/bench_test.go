@@ -1,0 +1,185 @@
+package recorder
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/gorilla/mux"
+)
+
+// discardWriter is a reusable ResponseWriter, so the benchmark measures
+// the middleware rather than httptest.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+var captureAnswer = []byte(`{"stat":"ok","capture_user":{"uuid":"7d8d4c5e-3f2a-4b1c-9e8d-1a2b3c4d5e6f","created":"2025-03-01 12:00:00.000000 +0000","email":"janedoe@example.com"},"access_token":"z9y8x7w6v5u4t3s2"}`)
+
+// captureRouter is a router with one Capture-like endpoint that reads the
+// form and answers like register_native_traditional.
+func captureRouter() *mux.Router {
+	r := mux.NewRouter()
+	r.HandleFunc("/oauth/register_native_traditional", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.Write(captureAnswer)
+	}).Name("capture.register_native_traditional")
+	return r
+}
+
+var captureForm = url.Values{"client_id": {"12345abcde12345abcde12345abcde12"}, "flow": {"standard"},
+	"flow_version": {"20190618143040022299"}, "locale": {"en-US"}, "redirect_uri": {"http://localhost"},
+	"response_type": {"token"}, "form": {"registrationForm"}, "emailAddress": {"janedoe@example.com"},
+	"newPassword": {"Password1!"}, "newPasswordConfirm": {"Password1!"}, "firstName": {"Jane"},
+	"lastName": {"Doe"}, "displayName": {"jdoe"}}.Encode()
+
+// BenchmarkWrap compares a small Capture POST through the bare router and
+// through the recorder. "request path" stalls the writer, so it measures
+// only what the request pays (each exchange then pushes the oldest
+// waiting one out); "recorded" lets the writer run beside the requests,
+// competing for the CPUs; "stored" also waits for the database every 256
+// requests: the full cost of keeping every exchange.
+func BenchmarkWrap(b *testing.B) {
+	bare := captureRouter()
+	cases := []struct {
+		name         string
+		stall, flush bool
+	}{{"request path", true, false}, {"recorded", false, false}, {"stored", false, true}}
+	b.Run("bare", func(b *testing.B) { benchServe(b, bare, nil) })
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			rec := newTestRecorder(b)
+			router := captureRouter()
+			router.Use(TagEndpoint)
+			var flush func()
+			if tc.flush {
+				flush = rec.Flush
+			}
+			if tc.stall {
+				rec.storeMu.Lock()
+				defer rec.storeMu.Unlock()
+			}
+			benchServe(b, rec.Wrap(router), flush)
+			b.ReportMetric(float64(rec.Stats().Dropped)/float64(b.N), "dropped/op")
+		})
+	}
+}
+
+func benchServe(b *testing.B, h http.Handler, flush func()) {
+	body := bytes.NewReader(nil)
+	req := httptest.NewRequest(http.MethodPost, "/oauth/register_native_traditional", nil)
+	req.Header.Set("Content-Type", formType)
+	req.Header.Set("User-Agent", "okhttp/4.12.0")
+	req.Header.Set("Accept", "application/json")
+	req.ContentLength = int64(len(captureForm))
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		body.Reset([]byte(captureForm))
+		req.Body = io.NopCloser(body)
+		req.Form, req.PostForm = nil, nil
+		clear(w.h)
+		h.ServeHTTP(w, req)
+		if i++; flush != nil && i%maxBatch == 0 {
+			flush()
+		}
+	}
+}
+
+// fill stores n exchanges the way the writer does, without the
+// middleware: one in 100 is an Onegini complete with "needle" in its
+// answer, the rest Capture registrations, one in 10 failing.
+func fill(b *testing.B, rec *Recorder, n int) {
+	b.Helper()
+	batch := make([]*pending, 0, maxBatch)
+	for i := range n {
+		p := &pending{}
+		p.ex.ID, p.start = rec.ids.next()
+		p.ex.Time = p.start.UTC()
+		p.ex.Method, p.ex.Proto, p.ex.RemoteAddr = "POST", "HTTP/1.1", "127.0.0.1:50000"
+		p.ex.URL, p.ex.Path = "/oauth/register_native_traditional", "/oauth/register_native_traditional"
+		p.ex.RequestHeaders = map[string][]string{"Content-Type": {formType}, "User-Agent": {"okhttp/4.12.0"}}
+		p.ex.ResponseHeaders = map[string][]string{"Content-Type": {"application/json"}}
+		p.ex.Status, p.notes.Endpoint = 200, "capture.register_native_traditional"
+		p.reqBody = []byte(captureForm)
+		p.respBody = captureAnswer
+		switch {
+		case i%100 == 0:
+			p.ex.URL, p.ex.Path = "/oauth/custom-registration/QrCodeIdp/complete", "/oauth/custom-registration/QrCodeIdp/complete"
+			p.notes.Endpoint = "onegini.complete"
+			p.respBody = []byte(fmt.Sprintf(`{"status":2000,"data":"needle-%d"}`, i))
+		case i%10 == 0:
+			p.respBody = []byte(`{"stat":"error","code":390,"error":"invalid_form_fields"}`)
+		}
+		if batch = append(batch, p); len(batch) == maxBatch {
+			batch = rec.write(batch)
+		}
+	}
+	rec.write(batch)
+}
+
+// BenchmarkList lists, pages and filters 100,000 stored exchanges.
+func BenchmarkList(b *testing.B) {
+	const stored = 100_000
+	rec := newTestRecorder(b)
+	fill(b, rec, stored)
+	if rec.Count() != stored {
+		b.Fatalf("stored %d", rec.Count())
+	}
+	rows, _, _ := rec.ListSummaries(Query{Limit: MaxPage})
+	middle := rows[len(rows)-1].ID
+	for range stored / MaxPage / 2 {
+		rows, _, _ = rec.ListSummaries(Query{Limit: MaxPage, Before: middle})
+		middle = rows[len(rows)-1].ID
+	}
+	cases := []struct {
+		name      string
+		q         Query
+		summaries bool
+	}{
+		{"page", Query{}, false},
+		{"summaries page", Query{}, true},
+		{"summaries deep page", Query{Before: middle}, true},
+		{"summaries 1000", Query{Limit: MaxPage}, true},
+		{"endpoint 1 in 100", Query{Endpoint: "onegini.complete"}, true},
+		{"outcome 1 in 10", Query{Outcome: OutcomeError}, true},
+		{"text 1 in 100", Query{Text: "needle"}, true},
+		{"text no match (full scan)", Query{Text: "nowhere-to-be-found"}, true},
+		{"header text, no match (full scan)", Query{Text: "x: nowhere"}, true},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if tc.summaries {
+					_, _, err = rec.ListSummaries(tc.q)
+				} else {
+					_, err = rec.List(tc.q)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("get", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := rec.Get(middle, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,316 @@
+package recorder
+
+import (
+	"encoding/json"
+	"mime"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Mask replaces every masked value. It needs no escaping in a URL, a form
+// or JSON, so a masked body still parses.
+const Mask = "***"
+
+// rule says which values a masking pass hides.
+type rule uint8
+
+const (
+	// passwords: any value under a key that contains "password"; masked
+	// before storing, for good.
+	passwords rule = 1 << iota
+	// secrets: string values of client secrets, tokens and codes, and
+	// credential headers; stored, masked on read.
+	secrets
+	everything = passwords | secrets
+)
+
+// masks reports whether the value under key is hidden; str says it is a
+// string (secrets are only strings: Capture's numeric error "code" is not
+// one).
+func (ru rule) masks(key string, str bool) bool {
+	if key == "" {
+		return false
+	}
+	if ru&passwords != 0 && containsFold(key, "password") {
+		return true
+	}
+	return ru&secrets != 0 && str && isSecretKey(key)
+}
+
+// secretKeys are the exact names of secret parameters; names that
+// contain "secret" or end in "token" are secret too.
+var secretKeys = []string{"code", "authorization_code", "auth_code", "api_key", "apikey",
+	"client_assertion", "authorization", "cookie"}
+
+func isSecretKey(key string) bool {
+	if containsFold(key, "secret") || hasSuffixFold(key, "token") {
+		return true
+	}
+	for _, k := range secretKeys {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is an allocation-free, ASCII case-insensitive
+// strings.Contains for lower-case needles.
+func containsFold(s, lowerNeedle string) bool {
+	for i := 0; i+len(lowerNeedle) <= len(s); i++ {
+		if hasPrefixFold(s[i:], lowerNeedle) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold[S ~string | ~[]byte](s S, lowerPrefix string) bool {
+	if len(s) < len(lowerPrefix) {
+		return false
+	}
+	for j := range len(lowerPrefix) {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lowerPrefix[j] {
+			return false
+		}
+	}
+	return true
+}
+
+func hasSuffixFold(s, lowerSuffix string) bool {
+	return len(s) >= len(lowerSuffix) && hasPrefixFold(s[len(s)-len(lowerSuffix):], lowerSuffix)
+}
+
+// maskExchange hides what ru covers everywhere in ex: URL, headers, bodies
+// and their decoded forms.
+func maskExchange(ex *Exchange, ru rule) {
+	ex.URL = maskURL(ex.URL, ru)
+	ex.RequestHeaders = maskHeaders(ex.RequestHeaders, ru)
+	ex.ResponseHeaders = maskHeaders(ex.ResponseHeaders, ru)
+	ex.RequestBody = maskBody(ex.RequestBody, headerValue(ex.RequestHeaders, "Content-Type"), ru)
+	ex.ResponseBody = maskBody(ex.ResponseBody, headerValue(ex.ResponseHeaders, "Content-Type"), ru)
+	ex.Form = maskValues(ex.Form, ru)
+	if ex.JSON != nil {
+		ex.JSON = maskTree("", ex.JSON, ru)
+	}
+}
+
+func headerValue(h map[string][]string, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// maskURL masks the query of a path-and-query.
+func maskURL(u string, ru rule) string {
+	path, query, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	return path + "?" + maskQuery(query, ru)
+}
+
+// maskQuery masks url-encoded pairs in place, keeping their order and
+// encoding, so the result reads (and parses) like what was sent.
+func maskQuery(raw string, ru rule) string {
+	if raw == "" {
+		return raw
+	}
+	var b strings.Builder
+	changed := false
+	for i, pair := range strings.Split(raw, "&") {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		key, _, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(key)
+		if err != nil {
+			name = key
+		}
+		if ru.masks(name, true) {
+			pair, changed = key+"="+Mask, true
+		}
+		b.WriteString(pair)
+	}
+	if !changed {
+		return raw
+	}
+	return b.String()
+}
+
+// maskValues returns v with the covered values masked; v itself is left
+// alone.
+func maskValues(v map[string][]string, ru rule) map[string][]string {
+	var out map[string][]string
+	for k, vals := range v {
+		if !ru.masks(k, true) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string][]string, len(v))
+			for k2, vals2 := range v {
+				out[k2] = vals2
+			}
+		}
+		masked := make([]string, len(vals))
+		for i := range masked {
+			masked[i] = Mask
+		}
+		out[k] = masked
+	}
+	if out == nil {
+		return v
+	}
+	return out
+}
+
+// maskHeaders masks credential headers, keeping the scheme of
+// Authorization ("Bearer ***") so the reader still sees how the client
+// authenticated. v itself is left alone.
+func maskHeaders(h map[string][]string, ru rule) map[string][]string {
+	var out map[string][]string
+	for name, vals := range h {
+		masked, ok := maskHeader(name, vals, ru)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = make(map[string][]string, len(h))
+			for k, v := range h {
+				out[k] = v
+			}
+		}
+		out[name] = masked
+	}
+	if out == nil {
+		return h
+	}
+	return out
+}
+
+func maskHeader(name string, vals []string, ru rule) ([]string, bool) {
+	key := strings.ReplaceAll(strings.ToLower(name), "-", "_")
+	credential := key == "authorization" || key == "proxy_authorization"
+	if ru&secrets != 0 && (credential || key == "cookie" || key == "set_cookie") || ru.masks(key, true) {
+		out := make([]string, len(vals))
+		for i, v := range vals {
+			out[i] = Mask
+			if scheme, _, ok := strings.Cut(v, " "); ok && credential {
+				out[i] = scheme + " " + Mask
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// maskBody masks a raw body according to its content type: url-encoded
+// pairs and JSON values are replaced in place; anything else, and
+// truncated JSON, goes through patterns that catch key=value and
+// "key": value.
+func maskBody(body, contentType string, ru rule) string {
+	if body == "" {
+		return body
+	}
+	switch bodyKind(contentType, body) {
+	case kindForm:
+		return maskQuery(body, ru)
+	case kindJSON:
+		if masked, ok := maskJSON([]byte(body), ru); ok {
+			return string(masked)
+		}
+		if json.Valid([]byte(body)) {
+			return body
+		}
+	}
+	return maskLoose(body, ru)
+}
+
+type kind int
+
+const (
+	kindOther kind = iota
+	kindForm
+	kindJSON
+)
+
+func bodyKind(contentType, body string) kind {
+	mt, _, err := mime.ParseMediaType(contentType)
+	switch {
+	case err == nil && mt == "application/x-www-form-urlencoded":
+		return kindForm
+	case err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
+		return kindJSON
+	}
+	if t := strings.TrimLeft(body, " \t\r\n"); t != "" && (t[0] == '{' || t[0] == '[') {
+		return kindJSON
+	}
+	return kindOther
+}
+
+// Patterns for bodies that do not parse. Values may be cut off by the
+// body cap, hence the optional closing quote.
+var (
+	loosePasswordJSON = regexp.MustCompile(`(?i)("(?:[^"\\]|\\.)*password(?:[^"\\]|\\.)*"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
+	loosePasswordForm = regexp.MustCompile(`(?i)((?:^|[&?\s])[^=&\s"]*password[^=&\s"]*=)[^&\s]*`)
+	looseSecretJSON   = regexp.MustCompile(`(?i)("(?:[^"\\]*secret[^"\\]*|[^"\\]*token|code|authorization_code|auth_code|api_?key|client_assertion)"\s*:\s*)"(?:[^"\\]|\\.)*"?`)
+	looseSecretForm   = regexp.MustCompile(`(?i)((?:^|[&?\s])(?:[^=&\s"]*secret[^=&\s"]*|[^=&\s"]*token|code|authorization_code|auth_code|api_?key|client_assertion)=)[^&\s]*`)
+)
+
+func maskLoose(body string, ru rule) string {
+	if ru&passwords != 0 && containsFold(body, "password") {
+		body = loosePasswordJSON.ReplaceAllString(body, `${1}"`+Mask+`"`)
+		body = loosePasswordForm.ReplaceAllString(body, "${1}"+Mask)
+	}
+	if ru&secrets != 0 {
+		body = looseSecretJSON.ReplaceAllString(body, `${1}"`+Mask+`"`)
+		body = looseSecretForm.ReplaceAllString(body, "${1}"+Mask)
+	}
+	return body
+}
+
+// maskTree returns a copy of a decoded JSON value with the covered values
+// masked; v is left alone, as callers may share it.
+func maskTree(key string, v any, ru rule) any {
+	_, str := v.(string)
+	if ru.masks(key, str) {
+		return Mask
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = maskTree(k, x, ru)
+		}
+		return out
+	case []any:
+		// Elements inherit the key: "token": ["a", "b"] hides both.
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = maskTree(key, x, ru)
+		}
+		return out
+	case string:
+		return maskNested(t, ru)
+	}
+	return v
+}
+
+// maskNested masks JSON carried inside a string, such as the payload of an
+// Onegini script in "data".
+func maskNested(s string, ru rule) string {
+	t := strings.TrimLeft(s, " \t\r\n")
+	if t == "" || (t[0] != '{' && t[0] != '[') {
+		return s
+	}
+	if masked, ok := maskJSON([]byte(s), ru); ok {
+		return string(masked)
+	}
+	return s
+}

@@ -1,0 +1,334 @@
+// Package recorder is the inspector's store: a middleware that records
+// every exchange (request, decoded form or JSON, answer, timing, endpoint,
+// fault and script notes) into Badger without slowing the answer, and the
+// queries, flow timelines, subscriptions and exports (HAR 1.2, curl,
+// replay) that the window and the admin API build on.
+//
+// Secrets never leave the package in clear unless a caller asks: passwords
+// are masked for good before anything is stored; client secrets,
+// Authorization and Cookie headers, tokens and codes are stored as sent
+// (so that [Recorder.Replay] can send them again) and masked on every read
+// that does not ask to reveal them. See [Mask].
+//
+// Wiring: wrap the whole router, so that unknown paths are recorded too,
+// and let the router name the endpoint:
+//
+//	router.Use(recorder.TagEndpoint)
+//	handler := rec.Wrap(router)
+//
+// Layers inside (fault injection, back ends) annotate the exchange
+// through [NotesFrom]. Reads ([Recorder.List], [Recorder.Get], …) first
+// wait for the exchanges already answered, so a client finds its call
+// right after the answer.
+package recorder
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"regsandbox/storage"
+)
+
+// Defaults of a [Recorder].
+const (
+	DefaultLimit   = 100_000
+	DefaultMaxAge  = 7 * 24 * time.Hour
+	DefaultMaxBody = 64 << 10
+	// DefaultQueue is how many exchanges may wait for the writer before
+	// the oldest waiting ones are dropped.
+	DefaultQueue = 4096
+)
+
+const (
+	// maxBatch bounds how many exchanges one write holds.
+	maxBatch = 256
+	// linger is how long the writer waits for more exchanges before
+	// writing a partial batch: with synchronous writes each batch costs
+	// an fsync, so a short wait under load saves many.
+	linger = 50 * time.Millisecond
+	// subscriberBuffer is how many events a slow subscriber may lag.
+	subscriberBuffer = 256
+)
+
+// Recorder records exchanges and answers questions about them.
+type Recorder struct {
+	db         *storage.DB
+	now        func() time.Time
+	endpointOf func(*http.Request) string
+	skip       func(*http.Request) bool
+	maxBody    int
+	queueSize  int
+
+	limit  atomic.Int64
+	maxAge atomic.Int64
+
+	queue    chan *pending
+	flushReq chan chan struct{}
+	done     chan struct{}
+	stopped  chan struct{}
+	closing  sync.Once
+	closed   atomic.Bool
+
+	ids idSource
+
+	// storeMu serializes batch writes, trimming and Clear, so the
+	// in-memory count always matches what is stored.
+	storeMu  sync.Mutex
+	oldestNS int64
+	links    *linkIndex
+	stored   atomic.Int64
+
+	subsMu sync.Mutex
+	subs   map[chan Exchange]struct{}
+
+	pendingN    atomic.Int64
+	recorded    atomic.Uint64
+	dropped     atomic.Uint64
+	writeErrors atomic.Uint64
+	lastErr     atomic.Pointer[string]
+}
+
+// Option configures a [Recorder].
+type Option func(*Recorder)
+
+// WithLimit sets how many exchanges are kept; the oldest go first.
+func WithLimit(n int) Option { return func(r *Recorder) { r.limit.Store(int64(n)) } }
+
+// WithMaxAge sets how long exchanges are kept.
+func WithMaxAge(d time.Duration) Option { return func(r *Recorder) { r.maxAge.Store(int64(d)) } }
+
+// WithClock replaces the wall clock, for tests of retention.
+func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
+
+// WithEndpointFunc replaces how the endpoint id of a request is found
+// when no inner layer set [Notes.Endpoint]. The default is the name of
+// the gorilla/mux route that matched, which is only known when the
+// middleware runs inside the router (router.Use); around the router, add
+// [TagEndpoint] to the router instead.
+func WithEndpointFunc(fn func(*http.Request) string) Option {
+	return func(r *Recorder) { r.endpointOf = fn }
+}
+
+// WithSkip leaves requests for which skip returns true unrecorded, such as
+// the inspector's own event stream.
+func WithSkip(skip func(*http.Request) bool) Option { return func(r *Recorder) { r.skip = skip } }
+
+// SkipAdmin is a skip function for [WithSkip] that leaves the admin API
+// unrecorded: its answers (lists of exchanges, the event stream) would
+// otherwise fill the store with copies of itself.
+func SkipAdmin(r *http.Request) bool {
+	return r.URL.Path == "/__admin" || strings.HasPrefix(r.URL.Path, "/__admin/")
+}
+
+// WithMaxBody sets how many bytes of each body are kept.
+func WithMaxBody(n int) Option { return func(r *Recorder) { r.maxBody = n } }
+
+// WithQueue sets how many exchanges may wait for the writer.
+func WithQueue(n int) Option { return func(r *Recorder) { r.queueSize = n } }
+
+// New returns a recorder over db and starts its writer; [Recorder.Close]
+// stops it. It counts what is already stored, so retention holds across
+// restarts.
+func New(db *storage.DB, opts ...Option) *Recorder {
+	r := &Recorder{
+		db:         db,
+		now:        time.Now,
+		endpointOf: routeName,
+		maxBody:    DefaultMaxBody,
+		queueSize:  DefaultQueue,
+		flushReq:   make(chan chan struct{}),
+		done:       make(chan struct{}),
+		stopped:    make(chan struct{}),
+		links:      newLinkIndex(linkCapacity),
+		subs:       map[chan Exchange]struct{}{},
+	}
+	r.limit.Store(DefaultLimit)
+	r.maxAge.Store(int64(DefaultMaxAge))
+	for _, opt := range opts {
+		opt(r)
+	}
+	r.queue = make(chan *pending, max(r.queueSize, 1))
+	r.ids.now = r.now
+	r.loadCount()
+	go r.run()
+	return r
+}
+
+// routeName is the default endpoint function: the name of the mux route
+// that matched.
+func routeName(req *http.Request) string {
+	if route := mux.CurrentRoute(req); route != nil {
+		return route.GetName()
+	}
+	return ""
+}
+
+// SetRetention changes how many exchanges are kept and for how long; a
+// limit or age of zero or less keeps the current one. What no longer fits
+// is deleted before it returns.
+func (r *Recorder) SetRetention(limit int, maxAge time.Duration) {
+	if limit > 0 {
+		r.limit.Store(int64(limit))
+	}
+	if maxAge > 0 {
+		r.maxAge.Store(int64(maxAge))
+	}
+	r.Flush()
+	r.trimLocked()
+}
+
+// Close writes what is waiting, stops the writer and ends every
+// subscription. Requests served afterwards are not recorded. The database
+// stays open.
+func (r *Recorder) Close() error {
+	r.closing.Do(func() {
+		r.closed.Store(true)
+		close(r.done)
+		<-r.stopped
+		r.subsMu.Lock()
+		for ch := range r.subs {
+			close(ch)
+			delete(r.subs, ch)
+		}
+		r.subsMu.Unlock()
+	})
+	return nil
+}
+
+// Flush waits until every exchange recorded so far is stored. Reads call
+// it, so a client that got its answer finds the exchange right after.
+func (r *Recorder) Flush() {
+	if r.pendingN.Load() == 0 {
+		return
+	}
+	ack := make(chan struct{})
+	select {
+	case r.flushReq <- ack:
+		<-ack
+	case <-r.stopped:
+	}
+}
+
+// Stats are the recorder's counters.
+type Stats struct {
+	// Recorded counts exchanges stored since start.
+	Recorded uint64 `json:"recorded"`
+	// Dropped counts exchanges lost because the writer fell behind.
+	Dropped uint64 `json:"dropped"`
+	// WriteErrors counts batches the database refused.
+	WriteErrors uint64 `json:"write_errors"`
+	LastError   string `json:"last_error,omitempty"`
+	// Pending is how many exchanges wait for the writer.
+	Pending int `json:"pending"`
+	// Stored is how many exchanges the database holds.
+	Stored int `json:"stored"`
+}
+
+// Stats returns the recorder's counters.
+func (r *Recorder) Stats() Stats {
+	s := Stats{Recorded: r.recorded.Load(), Dropped: r.dropped.Load(), WriteErrors: r.writeErrors.Load(),
+		Pending: int(r.pendingN.Load()), Stored: int(r.stored.Load())}
+	if e := r.lastErr.Load(); e != nil {
+		s.LastError = *e
+	}
+	return s
+}
+
+// Subscribe returns a channel that receives every exchange stored from
+// now on, masked, and a function that ends the subscription. A subscriber
+// that does not keep up misses events; it never slows recording.
+func (r *Recorder) Subscribe() (<-chan Exchange, func()) {
+	ch := make(chan Exchange, subscriberBuffer)
+	r.subsMu.Lock()
+	defer r.subsMu.Unlock()
+	if r.closed.Load() {
+		close(ch)
+		return ch, func() {}
+	}
+	r.subs[ch] = struct{}{}
+	return ch, func() {
+		r.subsMu.Lock()
+		defer r.subsMu.Unlock()
+		if _, ok := r.subs[ch]; ok {
+			delete(r.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// publish hands ex to every subscriber that has room.
+func (r *Recorder) publish(ex Exchange) {
+	r.subsMu.Lock()
+	defer r.subsMu.Unlock()
+	for ch := range r.subs {
+		select {
+		case ch <- ex:
+		default: // a slow subscriber misses this one
+		}
+	}
+}
+
+// idSource hands out IDs that sort by time and never repeat, even when the
+// clock stands still or goes back.
+type idSource struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	lastNS int64
+	seq    uint32
+}
+
+// next returns a new ID and the time it stands for.
+func (s *idSource) next() (string, time.Time) {
+	t := s.now()
+	ns := t.UnixNano()
+	s.mu.Lock()
+	if ns > s.lastNS {
+		s.lastNS, s.seq = ns, 0
+	} else if s.seq++; s.seq > 0xffff {
+		s.lastNS, s.seq = s.lastNS+1, 0
+	}
+	ns, seq := s.lastNS, s.seq
+	s.mu.Unlock()
+	return formatID(ns, seq), t
+}
+
+const hexDigits = "0123456789abcdef"
+
+func formatID(ns int64, seq uint32) string {
+	var b [20]byte
+	u := uint64(ns)
+	for i := 15; i >= 0; i-- {
+		b[i] = hexDigits[u&0xf]
+		u >>= 4
+	}
+	for i := 19; i >= 16; i-- {
+		b[i] = hexDigits[seq&0xf]
+		seq >>= 4
+	}
+	return string(b[:])
+}
+
+// idNanos reads the time back out of an ID; ok is false for a malformed one.
+func idNanos(id string) (int64, bool) {
+	if len(id) != 20 {
+		return 0, false
+	}
+	var u uint64
+	for i := range 16 {
+		c := id[i]
+		switch {
+		case c >= '0' && c <= '9':
+			u = u<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			u = u<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return int64(u), true
+}

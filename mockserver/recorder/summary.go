@@ -1,0 +1,106 @@
+package recorder
+
+import (
+	"encoding/binary"
+	"math"
+	"sync"
+	"time"
+)
+
+// The summary record is a small binary encoding, stored apart from the
+// full exchange, so lists and filters over many exchanges decode a few
+// dozen bytes each instead of a JSON document:
+//
+//	version byte, time (int64 ns), duration (float64 bits), status (uvarint),
+//	then method, path, endpoint, outcome, flow id (uvarint length + bytes).
+//
+// The ID is the record's key.
+const summaryVersion = 1
+
+func encodeSummary(ex *Exchange) []byte {
+	b := make([]byte, 0, 64+len(ex.Path)+len(ex.Endpoint))
+	b = append(b, summaryVersion)
+	b = binary.LittleEndian.AppendUint64(b, uint64(ex.Time.UnixNano()))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ex.DurationMS))
+	b = binary.AppendUvarint(b, uint64(ex.Status))
+	for _, s := range [...]string{ex.Method, ex.Path, ex.Endpoint, ex.Outcome, ex.FlowID} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// summaryView reads a summary record in place, without allocating; its
+// slices are only valid while the record is.
+type summaryView struct {
+	timeNS   int64
+	duration float64
+	status   int
+	method   []byte
+	path     []byte
+	endpoint []byte
+	outcome  []byte
+	flow     []byte
+}
+
+func parseSummary(b []byte) (summaryView, bool) {
+	var v summaryView
+	if len(b) < 17 || b[0] != summaryVersion {
+		return v, false
+	}
+	v.timeNS = int64(binary.LittleEndian.Uint64(b[1:]))
+	v.duration = math.Float64frombits(binary.LittleEndian.Uint64(b[9:]))
+	status, n := binary.Uvarint(b[17:])
+	if n <= 0 {
+		return v, false
+	}
+	v.status = int(status)
+	rest := b[17+n:]
+	for _, dst := range [...]*[]byte{&v.method, &v.path, &v.endpoint, &v.outcome, &v.flow} {
+		l, n := binary.Uvarint(rest)
+		if n <= 0 || uint64(len(rest)-n) < l {
+			return v, false
+		}
+		*dst, rest = rest[n:n+int(l)], rest[n+int(l):]
+	}
+	return v, true
+}
+
+// summary materializes the view. Values that repeat across exchanges
+// (methods, paths, endpoints, outcomes) are interned, and a flow id equal
+// to the exchange id shares its string, so a page allocates little.
+func (v *summaryView) summary(id string) Summary {
+	flow := id
+	if string(v.flow) != id {
+		flow = string(v.flow)
+	}
+	return Summary{ID: id, Time: time.Unix(0, v.timeNS).UTC(), Method: intern(v.method), Path: intern(v.path),
+		Endpoint: intern(v.endpoint), Status: v.status, Outcome: intern(v.outcome), DurationMS: v.duration, FlowID: flow}
+}
+
+// internLimit bounds the intern table; past it strings are simply copied.
+const internLimit = 4096
+
+var interned = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+func intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	interned.RLock()
+	s, ok := interned.m[string(b)]
+	interned.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	interned.Lock()
+	if len(interned.m) < internLimit {
+		interned.m[s] = s
+	}
+	interned.Unlock()
+	return s
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `make bench`: RegSandbox's performance check. Builds the binary and
+# tools/loadgen, runs the Go benchmarks of the hot paths with -benchmem,
+# times the cold start, starts a headless server on 127.0.0.1:0 (fresh data
+# directory, synchronous writes, recording on) and loads it with the seed
+# calls next to a bare net/http ceiling, then fills a fresh server with
+# 100,000 recorded exchanges and reads its memory. Prints a markdown summary
+# for the README, with PASS/FAIL against each target.
+#
+# Exits non-zero only when something could not be measured (a build, a
+# benchmark package, a server that does not start); a missed target is a
+# result, printed as FAIL. Tunable: BENCHTIME, CONNS, DURATION, WARMUP,
+# FILL, BENCH_OUT (where the results go, default bin/bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+GO=${GO:-go}
+BENCHTIME=${BENCHTIME:-200ms}
+CONNS=${CONNS:-32}
+DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-1s}
+FILL=${FILL:-100000}
+OUT=${BENCH_OUT:-bin/bench}
+BENCH_PACKAGES=(./storage ./mockserver/...)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/regsandbox-bench.XXXXXX")
+server_pid=""
+failed=0
+
+log() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# stop_server stops the server this script started, by its pid.
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server NAME starts bin/regsandbox headless on a fresh data directory
+# and sets server_pid and server_addr from its listening line.
+start_server() {
+  local name=$1 line=""
+  mkdir -p "$work/$name-data"
+  bin/regsandbox --headless --addr 127.0.0.1:0 --tls-addr "" --data "$work/$name-data" \
+    >"$work/$name.out" 2>"$work/$name.err" &
+  server_pid=$!
+  for _ in $(seq 100); do
+    line=$(grep -m1 '^regsandbox listening ' "$work/$name.out" || true)
+    [ -n "$line" ] && break
+    kill -0 "$server_pid" 2>/dev/null || die "the $name server exited: $(cat "$work/$name.err")"
+    sleep 0.1
+  done
+  [ -n "$line" ] || die "the $name server printed no listening line within 10 s"
+  server_addr=${line#*http=}
+  server_addr=${server_addr%% *}
+  [[ $server_addr =~ ^127\.0\.0\.1:[0-9]+$ ]] || die "unexpected listening line: $line"
+}
+
+mkdir -p "$OUT" bin
+rm -f "$OUT"/*.json "$OUT"/bench.txt "$OUT"/summary.md
+
+log "building bin/regsandbox and bin/loadgen"
+$GO build -o bin/regsandbox . || die "go build of the server failed"
+$GO build -o bin/loadgen ./tools/loadgen || die "go build of tools/loadgen failed"
+
+log "Go benchmarks (-benchtime $BENCHTIME): ${BENCH_PACKAGES[*]}"
+if ! $GO test -tags ci -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" "${BENCH_PACKAGES[@]}" \
+  | tee "$OUT/bench.txt"; then
+  echo "bench: some benchmark packages failed; their figures are missing below" >&2
+  failed=1
+fi
+
+log "cold start (exec to the listening line)"
+bin/loadgen coldstart -bin bin/regsandbox -runs 5 -out "$OUT/coldstart.json" || die "cold start could not be measured"
+
+log "load: $CONNS connections, $DURATION per scenario after $WARMUP of warm-up"
+start_server load
+bin/loadgen load -addr "$server_addr" -pid "$server_pid" -c "$CONNS" -d "$DURATION" -warmup "$WARMUP" \
+  -out "$OUT/load.json" || die "the load could not be measured"
+stop_server
+
+log "memory after $FILL recorded exchanges"
+start_server fill
+bin/loadgen load -addr "$server_addr" -pid "$server_pid" -c "$CONNS" -fill "$FILL" \
+  -out "$OUT/fill.json" || die "the fill could not be measured"
+stop_server
+
+log "summary (also in $OUT/summary.md)"
+{
+  echo "Measured by \`make bench\` on $(date -u +%Y-%m-%d)."
+  echo
+  bin/loadgen summary -bench "$OUT/bench.txt" "$OUT/coldstart.json" "$OUT/load.json" "$OUT/fill.json"
+} | tee "$OUT/summary.md"
+exit "$failed"

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// errUsage reports bad flags; the flag package has said why.
+var errUsage = errors.New("usage")
+
+// loadFlags are the flags of `loadgen load`.
+type loadFlags struct {
+	addr        string
+	pid         int
+	conns       int
+	duration    time.Duration
+	warmup      time.Duration
+	scenarios   string
+	tokens      int
+	maxRequests int64
+	rounds      int
+	fill        int64
+	fillTimeout time.Duration
+	out         string
+}
+
+func parseLoadFlags(args []string, stderr io.Writer) (loadFlags, error) {
+	var f loadFlags
+	fs := flag.NewFlagSet("loadgen load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.addr, "addr", "", "the regsandbox HTTP address, 127.0.0.1:PORT (required)")
+	fs.IntVar(&f.pid, "pid", 0, "the regsandbox process id, to read its CPU time and memory (0: not measured)")
+	fs.IntVar(&f.conns, "c", 32, "concurrent keep-alive connections")
+	fs.DurationVar(&f.duration, "d", 5*time.Second, "measured duration of each scenario on each target")
+	fs.DurationVar(&f.warmup, "warmup", time.Second, "unmeasured warm-up before each measurement")
+	fs.IntVar(&f.rounds, "rounds", 5, "rounds that alternate between the ceiling and the server within -d")
+	fs.StringVar(&f.scenarios, "scenarios", defaultScenarios, "comma-separated scenarios")
+	fs.IntVar(&f.tokens, "tokens", 2048, "social tokens minted for auth_native")
+	fs.Int64Var(&f.maxRequests, "max-requests", 5_000_000, "upper bound of requests per phase")
+	fs.Int64Var(&f.fill, "fill", 0, "instead of the scenarios, send this many flow downloads and report the server's memory")
+	fs.DurationVar(&f.fillTimeout, "fill-timeout", 3*time.Minute, "upper bound of the time -fill may take")
+	fs.StringVar(&f.out, "out", "", "write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return f, errUsage
+	}
+	if f.conns < 1 || f.conns > 1024 || f.duration <= 0 || f.warmup < 0 || f.maxRequests < 1 || f.rounds < 1 || f.rounds > 100 {
+		fmt.Fprintln(stderr, "loadgen load: -c must be 1..1024, -d positive, -warmup non-negative, -max-requests positive, -rounds 1..100")
+		return f, errUsage
+	}
+	return f, checkLoopback(f.addr)
+}
+
+// runLoad is `loadgen load`.
+func runLoad(args []string, stdout, stderr io.Writer) error {
+	f, err := parseLoadFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	client := newClient(f.conns)
+	base := "http://" + f.addr
+	if err := waitHealthy(ctx, client, base); err != nil {
+		return err
+	}
+	report := &Report{Machine: thisMachine()}
+	if f.fill > 0 {
+		err = fill(ctx, f, client, report, stdout)
+	} else {
+		err = loadScenarios(ctx, f, client, report, stdout)
+	}
+	if err != nil {
+		return err
+	}
+	return writeReport(f.out, report)
+}
+
+// waitHealthy waits up to ten seconds for the admin health check.
+func waitHealthy(ctx context.Context, client *http.Client, base string) error {
+	var last error
+	for range 100 {
+		var health map[string]any
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/__admin/health", nil)
+		if err != nil {
+			return err
+		}
+		if last = doJSON(client, req, &health); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the server at %s is not healthy: %w", base, last)
+}
+
+// loadScenarios measures every scenario against the bare ceiling, then
+// against the server.
+func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report *Report, out io.Writer) error {
+	t := target{client: client, base: "http://" + f.addr, conns: f.conns, nonce: nonce(), tokens: f.tokens}
+	scenarios, answers, err := prepare(ctx, t, strings.Split(f.scenarios, ","))
+	if err != nil {
+		return err
+	}
+	bare, err := startCeiling(answers)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+	report.Settings = &Settings{Conns: f.conns, Seconds: f.duration.Seconds(), WarmupSeconds: f.warmup.Seconds(), Rounds: f.rounds}
+	server := watcher{pid: f.pid}
+	ceilingTarget := measured{client: newClient(f.conns), base: "http://" + bare.addr, proc: watcher{pid: bare.pid()}}
+	serverTarget := measured{client: client, base: t.base, proc: server}
+	fmt.Fprintf(out, "%d connections, %s per scenario and target in %d alternating rounds, after %s of warm-up\n",
+		f.conns, f.duration, f.rounds, f.warmup)
+	printHeader(out)
+	noise := startNoise(server.pid, bare.pid())
+	for _, sc := range scenarios {
+		r := compare(ctx, f, sc, ceilingTarget, serverTarget)
+		printMeasure(out, sc.name, "ceiling", r.Ceiling)
+		printMeasure(out, sc.name, "server", r.Server)
+		report.Scenarios = append(report.Scenarios, r)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	report.Settings.OtherCPU = noise.share()
+	fmt.Fprintf(out, "other processes used %.0f%% of the CPUs during the load\n", 100*report.Settings.OtherCPU)
+	after := server.read()
+	report.AfterLoad = &Memory{RSSKB: after.rssKB, HWMKB: after.hwmKB}
+	fmt.Fprintf(out, "server memory after the load: RSS %s, peak %s\n", mib(after.rssKB), mib(after.hwmKB))
+	return nil
+}
+
+// prepare builds the scenarios and records the server's answer to each,
+// for the bare server.
+func prepare(ctx context.Context, t target, names []string) ([]*scenario, map[string]answer, error) {
+	var scenarios []*scenario
+	answers := map[string]answer{}
+	for _, name := range names {
+		sc, err := newScenario(ctx, strings.TrimSpace(name), t)
+		if err != nil {
+			return nil, nil, err
+		}
+		if answers[sc.path], err = recordAnswer(ctx, t.client, t.base, sc); err != nil {
+			return nil, nil, err
+		}
+		scenarios = append(scenarios, sc)
+	}
+	return scenarios, answers, nil
+}
+
+// compare measures sc on both targets: a warm-up on each, then the
+// measured time cut into rounds that alternate between them, so that
+// whatever else the machine does weighs on both alike.
+func compare(ctx context.Context, f loadFlags, sc *scenario, ceiling, server measured) ScenarioResult {
+	ceiling.drive(ctx, f, sc, f.warmup)
+	server.drive(ctx, f, sc, f.warmup)
+	var c, s outcome
+	slice := f.duration / time.Duration(f.rounds)
+	for i := range f.rounds {
+		if i%2 == 0 {
+			c.add(ceiling.drive(ctx, f, sc, slice))
+			s.add(server.drive(ctx, f, sc, slice))
+		} else {
+			s.add(server.drive(ctx, f, sc, slice))
+			c.add(ceiling.drive(ctx, f, sc, slice))
+		}
+	}
+	return ScenarioResult{Name: sc.name, Ceiling: c.measure(), Server: s.measure()}
+}
+
+// measured is a target of the load with the process that serves it.
+type measured struct {
+	client *http.Client
+	base   string
+	proc   watcher
+}
+
+// outcome is what one or more phases measured on one target.
+type outcome struct {
+	sample
+	cpu time.Duration // the serving process's CPU time
+	rss int64         // its resident set after the last phase
+}
+
+// drive runs sc against the target for d and reads the process's
+// counters around it.
+func (m measured) drive(ctx context.Context, f loadFlags, sc *scenario, d time.Duration) outcome {
+	if d <= 0 {
+		return outcome{}
+	}
+	p := phase{client: m.client, base: m.base, sc: sc, conns: f.conns, duration: d, maxRequests: f.maxRequests}
+	before := m.proc.read()
+	s := p.run(ctx)
+	after := m.proc.read()
+	return outcome{sample: s, cpu: after.cpu - before.cpu, rss: after.rssKB}
+}
+
+// add appends another outcome's figures.
+func (r *outcome) add(o outcome) {
+	r.requests += o.requests
+	r.errors += o.errors
+	if r.firstError == "" {
+		r.firstError = o.firstError
+	}
+	r.elapsed += o.elapsed
+	r.latencies = append(r.latencies, o.latencies...)
+	r.mallocs += o.mallocs
+	r.allocBytes += o.allocBytes
+	r.cpu += o.cpu
+	r.rss = o.rss
+}
+
+// measure sorts the latencies and summarizes the run.
+func (r *outcome) measure() Measure {
+	slices.Sort(r.latencies)
+	return measure(r.sample, r.cpu, r.rss)
+}
+
+// fill sends f.fill cheap requests, so the inspector records as many
+// exchanges, and reads the server's memory before and after.
+func fill(ctx context.Context, f loadFlags, client *http.Client, report *Report, out io.Writer) error {
+	server := watcher{pid: f.pid}
+	before := server.read()
+	p := phase{client: client, base: "http://" + f.addr, sc: flowScenario(), conns: f.conns,
+		duration: f.fillTimeout, maxRequests: f.fill}
+	s := p.run(ctx)
+	// Let the recorder's writer catch up and the runtime settle.
+	time.Sleep(2 * time.Second)
+	after := server.read()
+	r := &FillResult{Requests: s.requests, Errors: s.errors, Seconds: s.elapsed.Seconds(),
+		Before: Memory{RSSKB: before.rssKB, HWMKB: before.hwmKB}, After: Memory{RSSKB: after.rssKB, HWMKB: after.hwmKB},
+		Recorder: recorderCounters(ctx, client, p.base)}
+	report.Fill = r
+	fmt.Fprintf(out, "fill: %d requests (%d errors) in %.1fs; server RSS %s before, %s after (peak %s)\n",
+		r.Requests, r.Errors, r.Seconds, mib(before.rssKB), mib(after.rssKB), mib(after.hwmKB))
+	if s.errors > 0 {
+		fmt.Fprintln(out, "fill: first error:", s.firstError)
+	}
+	if len(r.Recorder) > 0 {
+		fmt.Fprintln(out, "fill: recorder counters:", r.Recorder)
+	}
+	return nil
+}
+
+// nonce tells the unique values of one loadgen run from another's.
+func nonce() string {
+	return strconv.FormatInt(time.Now().UnixNano()%1e12, 36)
+}
+
+// mib formats kilobytes as MiB.
+func mib(kb int64) string {
+	if kb == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
+}
