@@ -52,7 +52,7 @@ func TestRegistrationAndBackchannelAppearInLogAndHAR(t *testing.T) {
 	decode(t, must(http.PostForm(base+"/oauth/register_native_traditional", seedForm())))
 	backchannel(t, base)
 
-	list := decode(t, must(http.Get(base + "/__admin/requests")))
+	list := decode(t, must(http.Get(base+"/__admin/requests")))
 	exchanges := list["exchanges"].([]any)
 	if len(exchanges) != 2 {
 		t.Fatalf("log has %d exchanges, want 2", len(exchanges))
@@ -135,7 +135,7 @@ func TestReplayRecordsAgain(t *testing.T) {
 	srv, l := newServer(t)
 	base := "http://" + l.HTTPAddr
 	backchannel(t, base)
-	id := decode(t, must(http.Get(base + "/__admin/requests")))["exchanges"].([]any)[0].(map[string]any)["id"].(string)
+	id := decode(t, must(http.Get(base+"/__admin/requests")))["exchanges"].([]any)[0].(map[string]any)["id"].(string)
 	replayed := decode(t, must(http.Post(base+"/__admin/requests/"+id+"/replay", "application/json", nil)))
 	if replayed["status"] != float64(200) {
 		t.Errorf("replay = %v", replayed)
@@ -175,7 +175,7 @@ func TestWorkspaceExportReproducesBehaviour(t *testing.T) {
 	if _, body := backchannel(t, base); body["status"] != float64(2100) {
 		t.Errorf("backchannel = %v", body)
 	}
-	entity := decode(t, must(http.Get(base + "/entity?access_token=x")))
+	entity := decode(t, must(http.Get(base+"/entity?access_token=x")))
 	if entity["error"] != "api_limit_error" {
 		t.Errorf("fault rule not reproduced: %v", entity)
 	}
