@@ -26,7 +26,7 @@ run: build
 		echo "no display: running headless (Ctrl-C stops)"; ./$(BIN) --headless $(ARGS); \
 	fi
 
-test: setup test-unit fuzz-short
+test: setup test-unit fuzz-short test-e2e
 
 # -tags ci makes Fyne's test driver render without a display.
 test-unit:
@@ -42,6 +42,10 @@ fuzz-short fuzz:
 		echo "fuzz $${t%%:*} for $(FUZZTIME)"; \
 		$(GO) test -tags ci -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:} || exit 1; \
 	done
+
+# The real window under Xvfb: requests sent with curl must appear in it.
+test-e2e: build
+	scripts/e2e-window.sh
 
 bench: setup
 	$(GO) test -tags ci -run '^$$' -bench . -benchmem ./...

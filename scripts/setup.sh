@@ -24,6 +24,8 @@ fi
 command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb)
 command -v import >/dev/null 2>&1 || packages+=(imagemagick)
 command -v xdotool >/dev/null 2>&1 || packages+=(xdotool)
+command -v tesseract >/dev/null 2>&1 || packages+=(tesseract-ocr)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
 
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing ${packages[*]}"

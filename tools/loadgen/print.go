@@ -33,42 +33,18 @@ func us(micros float64) string {
 	return fmt.Sprintf("%.0fµs", micros)
 }
 
-// recorderCounters looks for the recorder's counters (recorded, stored,
-// dropped, pending, write_errors) anywhere in the admin health answer;
-// it returns nil when the server reports none.
-func recorderCounters(ctx context.Context, client *http.Client, base string) map[string]float64 {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/__admin/health", nil)
+// storedExchanges asks the admin API how many exchanges the inspector
+// holds (the "total" of GET /__admin/requests); -1 when it cannot tell.
+func storedExchanges(ctx context.Context, client *http.Client, base string) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/__admin/requests?limit=1", nil)
 	if err != nil {
-		return nil
+		return -1
 	}
-	var health any
-	if doJSON(client, req, &health) != nil {
-		return nil
+	var page struct {
+		Total *int `json:"total"`
 	}
-	found := map[string]float64{}
-	collectCounters(health, found)
-	if len(found) == 0 {
-		return nil
+	if doJSON(client, req, &page) != nil || page.Total == nil {
+		return -1
 	}
-	return found
-}
-
-// counterNames are the recorder counters looked for.
-var counterNames = map[string]bool{"recorded": true, "stored": true, "dropped": true, "pending": true, "write_errors": true}
-
-// collectCounters walks decoded JSON and keeps the numeric counters.
-func collectCounters(v any, found map[string]float64) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if n, ok := x.(float64); ok && counterNames[k] {
-				found[k] = n
-			}
-			collectCounters(x, found)
-		}
-	case []any:
-		for _, x := range v {
-			collectCounters(x, found)
-		}
-	}
+	return *page.Total
 }

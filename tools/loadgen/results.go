@@ -78,8 +78,9 @@ type FillResult struct {
 	Seconds  float64 `json:"seconds"`
 	Before   Memory  `json:"before"`
 	After    Memory  `json:"after"`
-	// Recorder holds the recorder counters the server reports, if any.
-	Recorder map[string]float64 `json:"recorder,omitempty"`
+	// Stored is how many exchanges the inspector holds after the fill,
+	// -1 when the server does not say.
+	Stored int `json:"stored"`
 }
 
 // ColdStartResult is the time from exec to the listening line.

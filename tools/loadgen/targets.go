@@ -191,13 +191,22 @@ func fillVerdict(r *Report) verdict {
 		return v
 	}
 	rss := float64(f.After.RSSKB) * 1024
-	v.measured = fmt.Sprintf("%.0f MB after %s requests", rss/1e6, thousands(float64(f.Requests)))
-	if n, ok := f.Recorder["stored"]; ok {
-		v.measured += fmt.Sprintf(" (%s stored)", thousands(n))
+	v.measured = fmt.Sprintf("%.0f MB (peak %.0f MB) after %s requests", rss/1e6, float64(f.After.HWMKB)*1024/1e6,
+		thousands(float64(f.Requests)))
+	if f.Stored >= 0 {
+		v.measured += fmt.Sprintf(", %s exchanges stored", thousands(float64(f.Stored)))
 	}
-	v.result = pass(rss < fillTargetBytes)
-	if f.Requests < fillTargetRequests || float64(f.Errors) > maxErrorRate*float64(f.Requests) {
-		v.result = fmt.Sprintf("INVALID: %d requests, %d errors", f.Requests, f.Errors)
+	recorded := f.Stored
+	if recorded < 0 {
+		recorded = f.Requests
+	}
+	switch {
+	case float64(f.Errors) > maxErrorRate*float64(f.Requests):
+		v.result = fmt.Sprintf("INVALID: %d of %d answers wrong", f.Errors, f.Requests)
+	case recorded < fillTargetRequests:
+		v.result = fmt.Sprintf("INVALID: only %s exchanges recorded", thousands(float64(recorded)))
+	default:
+		v.result = pass(rss < fillTargetBytes)
 	}
 	return v
 }
