@@ -128,13 +128,24 @@ func (w *Window) rememberSize() {
 	w.app.Preferences().SetFloat(prefHeight, float64(size.Height))
 }
 
-// addShortcuts binds Ctrl/Cmd+1… to the tabs.
+// addShortcuts binds Ctrl/Cmd+1… to the tabs, Ctrl/Cmd+F to searching
+// the requests and Ctrl/Cmd+E to exporting them as HAR.
 func (w *Window) addShortcuts() {
-	for i := range w.tabs.Items {
-		key := fyne.KeyName(string(rune('1' + i)))
+	add := func(key fyne.KeyName, fn func()) {
 		w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault},
-			func(fyne.Shortcut) { w.tabs.SelectIndex(i) })
+			func(fyne.Shortcut) { fn() })
 	}
+	for i := range w.tabs.Items {
+		add(fyne.KeyName(string(rune('1'+i))), func() { w.tabs.SelectIndex(i) })
+	}
+	add(fyne.KeyF, w.searchRequests)
+	add(fyne.KeyE, w.requests.exportHAR)
+}
+
+// searchRequests opens the Requests tab with the cursor in its search.
+func (w *Window) searchRequests() {
+	w.tabs.Select(w.tabs.Items[1])
+	w.win.Canvas().Focus(w.requests.search)
 }
 
 // ShowAndRun shows the window and runs the app until it is closed.

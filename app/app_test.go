@@ -335,3 +335,13 @@ func TestOneginiClientScopes(t *testing.T) {
 		t.Errorf("scopes = %v (%s)", c.Scopes, v.status.Text)
 	}
 }
+
+func TestShortcutFocusesTheSearch(t *testing.T) {
+	a := test.NewTempApp(t)
+	srv, l := newTestServer(t)
+	w := New(a, srv, l)
+	w.searchRequests()
+	if w.tabs.Selected().Text != "Requests" || w.win.Canvas().Focused() != w.requests.search {
+		t.Errorf("tab %q, focused %v", w.tabs.Selected().Text, w.win.Canvas().Focused())
+	}
+}

@@ -31,6 +31,8 @@ func (s *Server) adminRoutes(r *mux.Router) {
 	r.HandleFunc("/workspace", s.adminGetWorkspace).Methods(http.MethodGet)
 	r.HandleFunc("/workspace", s.adminPutWorkspace).Methods(http.MethodPut)
 	r.HandleFunc("/reset", s.adminReset).Methods(http.MethodPost)
+	r.HandleFunc("/presets", s.adminPresets).Methods(http.MethodGet)
+	r.HandleFunc("/presets/{id}", s.adminApplyPreset).Methods(http.MethodPost)
 	r.HandleFunc("/ca.pem", s.adminCAPEM).Methods(http.MethodGet)
 	r.HandleFunc("/ca.der", s.adminCADER).Methods(http.MethodGet)
 	r.HandleFunc("/capture/social-tokens", s.adminMintSocialToken).Methods(http.MethodPost)
@@ -109,6 +111,24 @@ func (s *Server) adminReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+}
+
+func (s *Server) adminPresets(w http.ResponseWriter, r *http.Request) {
+	presets, err := s.Presets()
+	if err != nil {
+		adminFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"presets": presets})
+}
+
+// adminApplyPreset starts a bundled scenario from a clean state.
+func (s *Server) adminApplyPreset(w http.ResponseWriter, r *http.Request) {
+	if err := s.ApplyPreset(mux.Vars(r)["id"]); err != nil {
+		adminFailure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Workspace())
 }
 
 func (s *Server) adminMintSocialToken(w http.ResponseWriter, r *http.Request) {

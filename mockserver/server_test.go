@@ -240,3 +240,39 @@ func newRecorder() *recorder                    { return &recorder{header: http.
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(s int)           { r.status = s }
+
+func TestPresetsThroughAdmin(t *testing.T) {
+	t.Parallel()
+	_, l := newServer(t)
+	base := "http://" + l.HTTPAddr
+	presets := decode(t, must(http.Get(base + "/__admin/presets")))["presets"].([]any)
+	if len(presets) < 6 {
+		t.Fatalf("presets = %v", presets)
+	}
+	resp := must(http.Post(base+"/__admin/presets/capture-down", "application/json", nil))
+	resp.Body.Close()
+	down := must(http.PostForm(base+"/oauth/register_native_traditional", seedForm()))
+	down.Body.Close()
+	if down.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("Capture is down: %d", down.StatusCode)
+	}
+	if status, _ := backchannel(t, base); status != http.StatusOK {
+		t.Errorf("Onegini during a Capture outage: %d", status)
+	}
+	resp = must(http.Post(base+"/__admin/presets/nope", "application/json", nil))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown preset: %d", resp.StatusCode)
+	}
+}
+
+func TestWorkspaceExportHoldsNoKeys(t *testing.T) {
+	t.Parallel()
+	_, l := newServer(t)
+	resp := must(http.Get("http://" + l.HTTPAddr + "/__admin/workspace"))
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if bytes.Contains(raw, []byte("PRIVATE KEY")) || bytes.Contains(raw, []byte("BEGIN CERTIFICATE")) {
+		t.Error("the workspace export carries key material")
+	}
+}

@@ -143,7 +143,12 @@ func recordingVerdict(benches benchIndex) verdict {
 		}
 		overhead := on.metrics["ns/op"]/off.metrics["ns/op"] - 1
 		worst = max(worst, overhead)
-		parts = append(parts, fmt.Sprintf("%s %+.1f%%", strings.TrimPrefix(base, benchRecording), 100*overhead))
+		part := fmt.Sprintf("%s %+.1f%%", strings.TrimPrefix(base, benchRecording), 100*overhead)
+		if dropped := on.metrics["dropped/op"]; dropped > 0 {
+			// Dropped exchanges cost nothing: the figure is a floor.
+			part += fmt.Sprintf(" (≥, %.0f%% dropped)", 100*dropped)
+		}
+		parts = append(parts, part)
 	}
 	if worst > -1 {
 		v.measured = strings.Join(parts, ", ")

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckLoopback(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:8080", true},
+		{"127.0.0.1:0", false},
+		{"localhost:8080", false},
+		{"127.0.0.2:8080", false},
+		{"[::1]:8080", false},
+		{"10.0.2.2:8080", false},
+		{"example.com:80", false},
+		{":8080", false},
+		{"127.0.0.1", false},
+	} {
+		if err := checkLoopback(tc.addr); (err == nil) != tc.ok {
+			t.Errorf("checkLoopback(%q) = %v, want ok=%v", tc.addr, err, tc.ok)
+		}
+	}
+}
+
+func TestDialControlRefusesOtherHosts(t *testing.T) {
+	t.Parallel()
+	if err := dialControl("tcp4", "127.0.0.1:80", nil); err != nil {
+		t.Errorf("127.0.0.1 refused: %v", err)
+	}
+	if err := dialControl("tcp4", "192.0.2.1:80", nil); err == nil {
+		t.Error("192.0.2.1 accepted")
+	}
+}
+
+func TestParseBench(t *testing.T) {
+	t.Parallel()
+	out := `goos: linux
+pkg: regsandbox/mockserver
+BenchmarkServeBackchannel-2   	   33763	      8933 ns/op	   10720 B/op	      69 allocs/op
+BenchmarkRecordingOverhead/flow/on-2   3459   113247 ns/op   0.25 dropped/op   92228 B/op   932 allocs/op
+PASS
+pkg: regsandbox/mockserver/script
+BenchmarkRunQRComplete-2   1000000   2100 ns/op   1200 B/op   20 allocs/op
+`
+	idx, err := parseBench(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := idx.get("regsandbox/mockserver", "BenchmarkServeBackchannel")
+	if !ok || b.metrics["ns/op"] != 8933 || b.metrics["allocs/op"] != 69 {
+		t.Errorf("backchannel = %+v, %v", b, ok)
+	}
+	b, ok = idx.get("regsandbox/mockserver", "BenchmarkRecordingOverhead/flow/on")
+	if !ok || b.metrics["dropped/op"] != 0.25 {
+		t.Errorf("flow/on = %+v, %v", b, ok)
+	}
+	if got := len(idx.withPrefix("regsandbox/mockserver/script", "BenchmarkRun")); got != 1 {
+		t.Errorf("script benchmarks = %d, want 1", got)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	var lat []time.Duration
+	for i := 1; i <= 100; i++ {
+		lat = append(lat, time.Duration(i)*time.Millisecond)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}} {
+		if got := percentile(lat, tc.q); got != tc.want {
+			t.Errorf("percentile(%v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("percentile of nothing = %v", got)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567.4: "1,234,567", -12345: "-12,345"} {
+		if got := thousands(in); got != want {
+			t.Errorf("thousands(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRecordingVerdict(t *testing.T) {
+	t.Parallel()
+	out := `pkg: regsandbox/mockserver
+BenchmarkRecordingOverhead/backchannel/off-2  1000  10000 ns/op
+BenchmarkRecordingOverhead/backchannel/on-2   1000  10500 ns/op
+BenchmarkRecordingOverhead/flow/off-2  1000  10000 ns/op
+BenchmarkRecordingOverhead/flow/on-2   1000  12000 ns/op
+`
+	idx, _ := parseBench(strings.NewReader(out))
+	v := recordingVerdict(idx)
+	if v.result != "FAIL" || !strings.Contains(v.measured, "flow +20.0%") {
+		t.Errorf("verdict = %+v", v)
+	}
+}
