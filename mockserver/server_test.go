@@ -245,7 +245,7 @@ func TestPresetsThroughAdmin(t *testing.T) {
 	t.Parallel()
 	_, l := newServer(t)
 	base := "http://" + l.HTTPAddr
-	presets := decode(t, must(http.Get(base + "/__admin/presets")))["presets"].([]any)
+	presets := decode(t, must(http.Get(base+"/__admin/presets")))["presets"].([]any)
 	if len(presets) < 6 {
 		t.Fatalf("presets = %v", presets)
 	}
