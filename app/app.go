@@ -85,6 +85,9 @@ func (w *Window) workspaceChanged(*workspace.Workspace) {
 // exchanges are recorded; the events arrive on the recorder's goroutine.
 func (w *Window) followExchanges() {
 	events, cancel := w.srv.Recorder().Subscribe()
+	// Calls answered while the views were being built came before the
+	// subscription: read them now.
+	w.requests.reload()
 	w.win.SetOnClosed(func() {
 		cancel()
 		w.rememberSize()
