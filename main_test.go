@@ -171,3 +171,51 @@ func TestWorkspaceFlag(t *testing.T) {
 		t.Errorf("bad workspace file: err=%v output=%q", err, out)
 	}
 }
+
+// TestConcurrentRegistrationsOfOneEmail: 64 simultaneous registrations of
+// one address through the real server create exactly one user.
+func TestConcurrentRegistrationsOfOneEmail(t *testing.T) {
+	t.Parallel()
+	in := start(t, "--in-memory")
+	results := make(chan any, 64)
+	for range 64 {
+		go func() { results <- in.register(t, "same@example.com")["stat"] }()
+	}
+	ok := 0
+	for range 64 {
+		if <-results == "ok" {
+			ok++
+		}
+	}
+	if ok != 1 || len(in.users(t)) != 1 {
+		t.Errorf("%d registrations succeeded, %d users stored; want 1 and 1", ok, len(in.users(t)))
+	}
+}
+
+// TestAcknowledgedConfigurationSurvivesSIGKILL: a fault rule and an
+// imported message, once acknowledged, are there after a crash.
+func TestAcknowledgedConfigurationSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := start(t, "--data", dir)
+	admin := "http://" + in.httpAddr + "/__admin"
+	resp, err := http.Post(admin+"/faults", "application/json",
+		strings.NewReader(`{"id":"kept","endpoint":"capture.entity","error":"capture.api_limit_error","enabled":true}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("adding a fault: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	in.cmd.Process.Kill()
+	in.cmd.Wait()
+	again := start(t, "--data", dir)
+	resp, err = http.Get("http://" + again.httpAddr + "/__admin/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Faults []struct{ ID string } }
+	json.NewDecoder(resp.Body).Decode(&body)
+	if len(body.Faults) != 1 || body.Faults[0].ID != "kept" {
+		t.Errorf("faults after SIGKILL and restart = %+v", body.Faults)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -34,7 +35,9 @@ type Options struct {
 
 // DB is an open database.
 type DB struct {
-	bdb *badger.DB
+	bdb    *badger.DB
+	stopGC chan struct{}
+	gcDone chan struct{}
 }
 
 // Open opens (or creates) the database described by opts.
@@ -61,11 +64,45 @@ func Open(opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("opening database in %s: %w", opts.Dir, err)
 	}
-	return &DB{bdb: bdb}, nil
+	db := &DB{bdb: bdb}
+	if !opts.InMemory {
+		db.startGC(gcInterval)
+	}
+	return db, nil
 }
 
-// Close flushes and closes the database.
-func (db *DB) Close() error { return db.bdb.Close() }
+// gcInterval spaces value-log garbage collections: the request log turns
+// over constantly, and without collection its old values keep their disk.
+const gcInterval = 5 * time.Minute
+
+func (db *DB) startGC(every time.Duration) {
+	db.stopGC, db.gcDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(db.gcDone)
+		ticker := time.NewTicker(every)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-db.stopGC:
+				return
+			case <-ticker.C:
+				// Each run rewrites at most one file; repeat while
+				// there is garbage to collect.
+				for db.bdb.RunValueLogGC(0.5) == nil {
+				}
+			}
+		}
+	}()
+}
+
+// Close stops the background collection, flushes and closes the database.
+func (db *DB) Close() error {
+	if db.stopGC != nil {
+		close(db.stopGC)
+		<-db.gcDone
+	}
+	return db.bdb.Close()
+}
 
 // Badger exposes the underlying database for maintenance such as value-log
 // garbage collection.
