@@ -47,6 +47,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, func(*workspace.Workspace) {})
+}
+
+// newEnvWith is newEnv with the default workspace changed by mutate.
+func newEnvWith(t *testing.T, mutate func(*workspace.Workspace)) *env {
+	t.Helper()
 	db, err := storage.Open(storage.Options{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +61,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mutate(ws)
 	clock := &fakeClock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	b, err := capture.New(db, func() *workspace.Workspace { return ws }, capture.WithClock(clock.Now))
 	if err != nil {

@@ -172,9 +172,22 @@ func (b *Backend) create(ws *workspace.Workspace, c *call, s *submission, nu new
 		// The identity registered meanwhile through another token.
 		return nil, issued{}, errInvalidToken()
 	case errors.Is(err, errTaken):
-		return nil, issued{}, errInvalidFields(map[string][]string{"emailAddress": {"Email address is already in use."}})
+		return nil, issued{}, errInvalidFields(emailTaken(c))
 	case err != nil:
 		return nil, issued{}, errUnexpected(err.Error())
 	}
 	return u, tokens, nil
+}
+
+// emailTaken is the 390 answer for an e-mail address that is taken when
+// the form has no unique rule of its own on it: the message goes to the
+// form's e-mail field.
+func emailTaken(c *call) map[string][]string {
+	field := "emailAddress"
+	for _, name := range c.form.Fields {
+		if f, _ := c.flow.Field(name); f.Attribute == "email" {
+			field = name
+		}
+	}
+	return map[string][]string{field: {c.message(workspace.MessageEmailInUse, "Email address is already in use.")}}
 }

@@ -1,8 +1,11 @@
 package capture_test
 
 import (
+	"slices"
+
 	"net/http"
 	"net/url"
+	"regsandbox/mockserver/workspace"
 	"strings"
 	"sync"
 	"testing"
@@ -254,4 +257,19 @@ func TestDefaultFlowClient(t *testing.T) {
 	a := e.post("/oauth/register_native_traditional", with(seedRegistration(),
 		"client_id", "defaults-client", "flow", "", "flow_version", ""))
 	equal(t, "stat", a.body["stat"], any("ok"))
+}
+
+// TestEmailStaysUniqueWithoutARule: Capture never lets two records share
+// an address, even when the form has no unique rule on it.
+func TestEmailStaysUniqueWithoutARule(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, func(ws *workspace.Workspace) {
+		field, _ := ws.Capture.Flows[0].Field("emailAddress")
+		field.Validations = slices.DeleteFunc(field.Validations, func(v workspace.Validation) bool { return v.Rule == workspace.RuleUnique })
+	})
+	e.post("/oauth/register_native_traditional", seedRegistration())
+	a := e.post("/oauth/register_native_traditional", with(seedRegistration(), "displayName", "Other"))
+	expectError(t, a, http.StatusOK, 390, "invalid_form_fields", "")
+	fields := a.body["invalid_fields"].(map[string]any)
+	equal(t, "message", fields["emailAddress"].([]any)[0], any("Email address is already in use."))
 }

@@ -91,6 +91,7 @@ const (
 	MessageInvalidCredentials = "invalid_credentials"
 	MessageInvalidDate        = "invalid_date"
 	MessageInvalidOption      = "invalid_option"
+	MessageEmailInUse         = "email_in_use"
 )
 
 // Form is a named list of fields, such as registrationForm.
