@@ -20,18 +20,17 @@ import (
 	"regsandbox/mockserver"
 	"regsandbox/mockserver/capture"
 	"regsandbox/mockserver/onegini"
+	// Named inspector: server_test.go declares a type named recorder.
 	inspector "regsandbox/mockserver/recorder"
 	"regsandbox/mockserver/script"
 	"regsandbox/mockserver/workspace"
 	"regsandbox/storage"
 )
 
-// The recorder package is imported as inspector: server_test.go already
-// declares a type named recorder.
-
 // The hot paths of the mock, measured through [mockserver.Server.ServeHTTP]
-// with httptest (so the figures include routing, the guards and whatever
-// else the server wraps around the back ends, recording included), and
+// with an httptest.ResponseRecorder (so the figures include routing, the
+// guards, fault matching and recording, whatever the server wraps around
+// the back ends), and
 // the recording overhead, measured on the back ends' own routes with and
 // without a recorder. `make bench` (scripts/bench.sh) runs them with
 // -benchmem; tools/loadgen shows the allocs/op of BenchmarkServeBackchannel,

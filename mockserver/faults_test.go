@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regsandbox/mockserver/workspace"
 	"strings"
 	"testing"
 	"time"
+
+	"regsandbox/mockserver/workspace"
 )
 
 func addFault(t *testing.T, admin, rule string) map[string]any {

@@ -10,7 +10,9 @@
 # Exits non-zero only when something could not be measured (a build, a
 # benchmark package, a server that does not start); a missed target is a
 # result, printed as FAIL. Tunable: BENCHTIME, CONNS, DURATION, WARMUP,
-# FILL, BENCH_OUT (where the results go, default bin/bench).
+# FILL, BENCH_OUT (where the results go, default bin/bench), and PROFILE=1,
+# which also writes CPU and heap profiles of the request paths through
+# srv.ServeHTTP to BENCH_OUT and prints their top entries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -21,6 +23,8 @@ CONNS=${CONNS:-32}
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-1s}
 FILL=${FILL:-100000}
+PROFILE=${PROFILE:-0}
+PROFILED=(ServeBackchannel ServeAuthNative310 ServeRegisterTraditional ServeFlowDocument)
 OUT=${BENCH_OUT:-bin/bench}
 BENCH_PACKAGES=(./storage ./mockserver/...)
 
@@ -72,7 +76,7 @@ start_server() {
 }
 
 mkdir -p "$OUT" bin
-rm -f "$OUT"/*.json "$OUT"/bench.txt "$OUT"/summary.md
+rm -f "$OUT"/*.json "$OUT"/*.pprof "$OUT"/bench.txt "$OUT"/summary.md
 
 log "building bin/regsandbox and bin/loadgen"
 $GO build -o bin/regsandbox . || die "go build of the server failed"
@@ -83,6 +87,27 @@ if ! $GO test -tags ci -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" "${B
   | tee "$OUT/bench.txt"; then
   echo "bench: some benchmark packages failed; their figures are missing below" >&2
   failed=1
+fi
+
+# profile writes CPU and allocation profiles of each request path and
+# prints what dominates.
+profile() {
+  local b
+  $GO test -tags ci -c -o "$work/mockserver.test" ./mockserver || return 1
+  for b in "${PROFILED[@]}"; do
+    "$work/mockserver.test" -test.run '^$' -test.bench "^Benchmark$b\$" -test.benchtime 2s \
+      -test.cpuprofile "$OUT/$b.cpu.pprof" >/dev/null || return 1
+    "$work/mockserver.test" -test.run '^$' -test.bench "^Benchmark$b\$" -test.benchtime 1s \
+      -test.memprofile "$OUT/$b.mem.pprof" -test.memprofilerate 4096 >/dev/null || return 1
+    echo "--- $b: CPU (cumulative), then allocated bytes"
+    $GO tool pprof -top -cum -nodecount 25 "$work/mockserver.test" "$OUT/$b.cpu.pprof" 2>/dev/null | tail -n +6
+    $GO tool pprof -top -sample_index alloc_space -nodecount 12 "$work/mockserver.test" "$OUT/$b.mem.pprof" 2>/dev/null | tail -n +6
+  done
+}
+
+if [ "$PROFILE" = 1 ]; then
+  log "profiles of the request paths (in $OUT/*.pprof)"
+  profile || { echo "bench: profiling failed" >&2; failed=1; }
 fi
 
 log "cold start (exec to the listening line)"

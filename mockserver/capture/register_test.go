@@ -1,14 +1,14 @@
 package capture_test
 
 import (
-	"slices"
-
 	"net/http"
 	"net/url"
-	"regsandbox/mockserver/workspace"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"regsandbox/mockserver/workspace"
 )
 
 func TestSeedTraditionalRegistration(t *testing.T) {

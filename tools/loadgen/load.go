@@ -106,8 +106,8 @@ func waitHealthy(ctx context.Context, client *http.Client, base string) error {
 	return fmt.Errorf("the server at %s is not healthy: %w", base, last)
 }
 
-// loadScenarios measures every scenario against the bare ceiling, then
-// against the server.
+// loadScenarios prepares the scenarios, starts the bare ceiling with the
+// server's answers, and compares the two on every scenario.
 func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report *Report, out io.Writer) error {
 	t := target{client: client, base: "http://" + f.addr, conns: f.conns, nonce: nonce(), tokens: f.tokens}
 	scenarios, answers, err := prepare(ctx, t, strings.Split(f.scenarios, ","))
@@ -119,16 +119,27 @@ func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report
 		return err
 	}
 	defer bare.stop()
+	ceiling := measured{client: newClient(f.conns), base: "http://" + bare.addr, proc: watcher{pid: bare.pid()}}
+	server := measured{client: client, base: t.base, proc: watcher{pid: f.pid}}
 	report.Settings = &Settings{Conns: f.conns, Seconds: f.duration.Seconds(), WarmupSeconds: f.warmup.Seconds(), Rounds: f.rounds}
-	server := watcher{pid: f.pid}
-	ceilingTarget := measured{client: newClient(f.conns), base: "http://" + bare.addr, proc: watcher{pid: bare.pid()}}
-	serverTarget := measured{client: client, base: t.base, proc: server}
+	if err := compareAll(ctx, f, scenarios, ceiling, server, report, out); err != nil {
+		return err
+	}
+	after := server.proc.read()
+	report.AfterLoad = new(after.memory())
+	fmt.Fprintf(out, "server memory after the load: RSS %s, peak %s\n", mib(after.rssKB), mib(after.hwmKB))
+	return nil
+}
+
+// compareAll compares the targets on every scenario, printing each result
+// as it comes, and notes how busy the rest of the machine was meanwhile.
+func compareAll(ctx context.Context, f loadFlags, scenarios []*scenario, ceiling, server measured, report *Report, out io.Writer) error {
 	fmt.Fprintf(out, "%d connections, %s per scenario and target in %d alternating rounds, after %s of warm-up\n",
 		f.conns, f.duration, f.rounds, f.warmup)
 	printHeader(out)
-	noise := startNoise(server.pid, bare.pid())
+	noise := startNoise(server.proc.pid, ceiling.proc.pid)
 	for _, sc := range scenarios {
-		r := compare(ctx, f, sc, ceilingTarget, serverTarget)
+		r := compare(ctx, f, sc, ceiling, server)
 		printMeasure(out, sc.name, "ceiling", r.Ceiling)
 		printMeasure(out, sc.name, "server", r.Server)
 		report.Scenarios = append(report.Scenarios, r)
@@ -138,9 +149,6 @@ func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report
 	}
 	report.Settings.OtherCPU = noise.share()
 	fmt.Fprintf(out, "other processes used %.0f%% of the CPUs during the load\n", 100*report.Settings.OtherCPU)
-	after := server.read()
-	report.AfterLoad = &Memory{RSSKB: after.rssKB, HWMKB: after.hwmKB}
-	fmt.Fprintf(out, "server memory after the load: RSS %s, peak %s\n", mib(after.rssKB), mib(after.hwmKB))
 	return nil
 }
 
@@ -253,7 +261,7 @@ func fill(ctx context.Context, f loadFlags, client *http.Client, report *Report,
 	}
 	after := server.read()
 	r := &FillResult{Requests: total.requests, Errors: total.errors, Seconds: total.elapsed.Seconds(),
-		Before: Memory{RSSKB: before.rssKB, HWMKB: before.hwmKB}, After: Memory{RSSKB: after.rssKB, HWMKB: after.hwmKB},
+		Before: before.memory(), After: after.memory(),
 		Stored: stored}
 	report.Fill = r
 	fmt.Fprintf(out, "fill: %d requests (%d errors) in %.1fs; server RSS %s before, %s after (peak %s)\n",

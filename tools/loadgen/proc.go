@@ -17,9 +17,11 @@ const clockTicks = 100
 // procStat is what Linux tells about a process: its memory and the CPU
 // time it has used.
 type procStat struct {
-	rssKB int64 // VmRSS: resident now
-	hwmKB int64 // VmHWM: the most ever resident
-	cpu   time.Duration
+	rssKB  int64 // VmRSS: resident now
+	anonKB int64 // RssAnon: of which the heap and other private memory
+	fileKB int64 // RssFile: of which mapped files (Badger's tables)
+	hwmKB  int64 // VmHWM: the most ever resident
+	cpu    time.Duration
 }
 
 // readProc reads /proc/PID/status and /proc/PID/stat.
@@ -35,6 +37,10 @@ func readProc(pid int) (procStat, error) {
 		switch name {
 		case "VmRSS":
 			p.rssKB = kilobytes(value)
+		case "RssAnon":
+			p.anonKB = kilobytes(value)
+		case "RssFile":
+			p.fileKB = kilobytes(value)
 		case "VmHWM":
 			p.hwmKB = kilobytes(value)
 		}
@@ -68,6 +74,11 @@ func cpuTime(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
 	}
 	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// memory is the resident set part of p.
+func (p procStat) memory() Memory {
+	return Memory{RSSKB: p.rssKB, AnonKB: p.anonKB, FileKB: p.fileKB, HWMKB: p.hwmKB}
 }
 
 // watcher reads a process's counters, or nothing when there is no pid.

@@ -64,10 +64,14 @@ type Measure struct {
 	RSSKB              int64   `json:"server_rss_kb"`
 }
 
-// Memory is a process's resident set.
+// Memory is a process's resident set: all of it, its anonymous part
+// (Go heap, stacks, C allocations), its file-backed part (mapped files)
+// and its peak.
 type Memory struct {
-	RSSKB int64 `json:"rss_kb"`
-	HWMKB int64 `json:"hwm_kb"`
+	RSSKB  int64 `json:"rss_kb"`
+	AnonKB int64 `json:"anon_kb"`
+	FileKB int64 `json:"file_kb"`
+	HWMKB  int64 `json:"hwm_kb"`
 }
 
 // FillResult is the resident set after the inspector has recorded many

@@ -66,8 +66,10 @@ func writeLoad(w io.Writer, r *Report, benches benchIndex) {
 		return
 	}
 	if s := r.Settings; s != nil {
-		fmt.Fprintf(w, "Load: %d keep-alive HTTP/1.1 connections, %.0f s per scenario after %.0f s of warm-up; "+
-			"the ceiling is a bare net/http server answering the same bytes.\n\n", s.Conns, s.Seconds, s.WarmupSeconds)
+		fmt.Fprintf(w, "Load: %d keep-alive HTTP/1.1 connections; per scenario, %.0f s of warm-up on each target, then %.0f s "+
+			"on each in %d alternating rounds. The ceiling is a bare net/http server, in its own process, answering the "+
+			"server's bytes and headers. Other processes used %.0f%% of the CPUs meanwhile.\n\n",
+			s.Conns, s.WarmupSeconds, s.Seconds, s.Rounds, 100*s.OtherCPU)
 	}
 	fmt.Fprintln(w, "| scenario | req/s | p50 | p99 | ceiling req/s | ceiling p99 | ratio | server CPU/req | server allocs/op (B/op) | client allocs/req | errors |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -93,16 +95,20 @@ func writeMemory(w io.Writer, r *Report) {
 	if r.AfterLoad == nil && r.Fill == nil {
 		return
 	}
-	fmt.Fprintln(w, "| server memory | RSS | peak RSS |")
-	fmt.Fprintln(w, "|---|---:|---:|")
+	fmt.Fprintln(w, "| server memory | RSS | anonymous (heap) | mapped files | peak RSS |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	if m := r.AfterLoad; m != nil {
-		fmt.Fprintf(w, "| after the load scenarios | %s | %s |\n", mib(m.RSSKB), mib(m.HWMKB))
+		writeMemoryRow(w, "after the load scenarios", *m)
 	}
 	if f := r.Fill; f != nil {
-		fmt.Fprintf(w, "| fresh server, before the fill | %s | %s |\n", mib(f.Before.RSSKB), mib(f.Before.HWMKB))
-		fmt.Fprintf(w, "| after %s recorded requests | %s | %s |\n", thousands(float64(f.Requests)), mib(f.After.RSSKB), mib(f.After.HWMKB))
+		writeMemoryRow(w, "fresh server, before the fill", f.Before)
+		writeMemoryRow(w, fmt.Sprintf("after the fill (%s requests)", thousands(float64(f.Requests))), f.After)
 	}
 	fmt.Fprintln(w)
+}
+
+func writeMemoryRow(w io.Writer, what string, m Memory) {
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", what, mib(m.RSSKB), mib(m.AnonKB), mib(m.FileKB), mib(m.HWMKB))
 }
 
 // writeBenches lists the Go benchmarks, package by package.
