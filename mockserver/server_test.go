@@ -276,3 +276,26 @@ func TestWorkspaceExportHoldsNoKeys(t *testing.T) {
 		t.Error("the workspace export carries key material")
 	}
 }
+
+// TestFlowDocumentFollowsTheWorkspace: the cached flow document is
+// rebuilt when the workspace changes.
+func TestFlowDocumentFollowsTheWorkspace(t *testing.T) {
+	t.Parallel()
+	srv, l := newServer(t)
+	url := "http://" + l.HTTPAddr + "/widget_data/flows/example-app/standard/20190618143040022299/en-US.json"
+	label := func() any {
+		doc := decode(t, must(http.Get(url)))
+		return doc["fields"].(map[string]any)["emailAddress"].(map[string]any)["label"]
+	}
+	if got := label(); got != "Email address" {
+		t.Fatalf("label = %v", got)
+	}
+	ws := srv.Workspace().Clone()
+	ws.Capture.Flows[0].Fields[0].Label["en-US"] = "Your e-mail"
+	if err := srv.SetWorkspace(ws); err != nil {
+		t.Fatal(err)
+	}
+	if got := label(); got != "Your e-mail" {
+		t.Errorf("label after the change = %v", got)
+	}
+}

@@ -48,6 +48,11 @@ func Open(opts Options) (*DB, error) {
 		// A mock holds little data: small tables keep the resident set
 		// small and the start fast.
 		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		// Records over 1 KiB (recorded exchanges) go to the value log
+		// instead of living in memtables and the LSM tree: Badger's
+		// default of 1 MiB kept 100,000 exchanges in a gigabyte of RAM.
+		WithValueThreshold(1 << 10).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithValueLogFileSize(64 << 20).

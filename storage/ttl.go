@@ -27,7 +27,9 @@ type Sequence struct {
 
 // Sequence opens the counter stored at key.
 func (db *DB) Sequence(key string) (*Sequence, error) {
-	seq, err := db.bdb.GetSequence([]byte(key), 100)
+	// A lease of 1000 renews rarely: each renewal is a synced write
+	// taken under the sequence's lock.
+	seq, err := db.bdb.GetSequence([]byte(key), 1000)
 	if err != nil {
 		return nil, err
 	}

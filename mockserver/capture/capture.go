@@ -43,6 +43,7 @@ type Backend struct {
 	hashCost  int
 	userSeq   *storage.Sequence
 	patterns  sync.Map
+	flowDocs  flowDocCache
 }
 
 // Option configures a [Backend].
@@ -94,6 +95,10 @@ func (b *Backend) handler(fn endpoint) http.Handler {
 		result, e := fn(r, b.workspace())
 		if e != nil {
 			WriteError(w, e)
+			return
+		}
+		if raw, ok := result.(json.RawMessage); ok {
+			writeJSON(w, http.StatusOK, raw)
 			return
 		}
 		raw, err := json.Marshal(result)

@@ -1,8 +1,10 @@
 package capture
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
+	"sync"
 
 	"regsandbox/mockserver/workspace"
 )
@@ -78,4 +80,33 @@ func ruleValue(v workspace.Validation) any {
 		return n
 	}
 	return v.Value
+}
+
+// flowDocCache keeps the encoded flow documents of one workspace: the
+// mobile SDKs download them on every start, and they change only with the
+// workspace.
+type flowDocCache struct {
+	mu   sync.Mutex
+	ws   *workspace.Workspace
+	docs map[[3]string]json.RawMessage
+}
+
+// get returns the encoded document, building it on first use; a new
+// workspace snapshot empties the cache.
+func (c *flowDocCache) get(ws *workspace.Workspace, flow *workspace.Flow, version, locale string) (any, *Error) {
+	key := [3]string{flow.Name, version, locale}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ws != ws {
+		c.ws, c.docs = ws, map[[3]string]json.RawMessage{}
+	}
+	if raw, ok := c.docs[key]; ok {
+		return raw, nil
+	}
+	raw, err := json.Marshal(flowDoc(flow, version, locale))
+	if err != nil {
+		return nil, errUnexpected("could not encode the flow")
+	}
+	c.docs[key] = raw
+	return json.RawMessage(raw), nil
 }

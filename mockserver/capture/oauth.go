@@ -213,5 +213,5 @@ func (b *Backend) flowDocument(r *http.Request, ws *workspace.Workspace) (any, *
 		e.HTTPStatus = http.StatusNotFound
 		return nil, e
 	}
-	return flowDoc(flow, v["version"], v["locale"]), nil
+	return b.flowDocs.get(ws, flow, v["version"], v["locale"])
 }

@@ -65,6 +65,10 @@ func (b *Backend) socialSignIn(tx *storage.Tx, ws *workspace.Workspace, c *call,
 			}
 		}
 		if !thin {
+			if st.SeenByAuthNative {
+				// Nothing to remember: keep the call read-only.
+				return nil, errRecordNotFound(c, st.SocialToken), nil
+			}
 			st.SeenByAuthNative = true
 			return nil, errRecordNotFound(c, st.SocialToken), tx.Put(keySocial+st.Token, st)
 		}
