@@ -49,18 +49,21 @@ func Open(opts Options) (*DB, error) {
 		// small and the start fast.
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
-		// Records over 1 KiB (recorded exchanges) go to the value log
-		// instead of living in memtables and the LSM tree: Badger's
-		// default of 1 MiB kept 100,000 exchanges in a gigabyte of RAM.
-		WithValueThreshold(1 << 10).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithNumCompactors(2)
-	if opts.InMemory {
+	switch {
+	case opts.InMemory:
 		bo = bo.WithDir("").WithValueDir("").WithInMemory(true)
-	} else if opts.Dir == "" {
+	case opts.Dir == "":
 		return nil, errors.New("storage: no data directory given")
+	default:
+		// Records over 1 KiB (recorded exchanges) go to the value log
+		// instead of living in memtables and the LSM tree: Badger's
+		// default of 1 MiB kept 100,000 exchanges in a gigabyte of RAM.
+		// An in-memory database has no value log, so it keeps them all.
+		bo = bo.WithValueThreshold(1 << 10)
 	}
 	bdb, err := badger.Open(bo)
 	if err != nil {
