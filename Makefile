@@ -47,8 +47,11 @@ fuzz-short fuzz:
 test-e2e: build
 	scripts/e2e-window.sh
 
+# Go benchmarks of the hot paths, then the loopback load test against the
+# headless server and a bare net/http ceiling; the summary lands in
+# bin/bench/summary.md.
 bench: setup
-	$(GO) test -tags ci -run '^$$' -bench . -benchmem ./...
+	scripts/bench.sh
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)

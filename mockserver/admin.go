@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -84,8 +85,13 @@ func isLoopback(remoteAddr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// adminHealth answers that the server is up, with the figures a soak test
+// watches for leaks: goroutines, heap and stored exchanges.
 func (s *Server) adminHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "workspace": s.Workspace().Name})
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "workspace": s.Workspace().Name,
+		"goroutines": runtime.NumGoroutine(), "heap_bytes": mem.HeapAlloc, "recorder": s.recorder.Stats()})
 }
 
 func (s *Server) adminGetWorkspace(w http.ResponseWriter, r *http.Request) {
