@@ -345,3 +345,34 @@ func TestShortcutFocusesTheSearch(t *testing.T) {
 		t.Errorf("tab %q, focused %v", w.tabs.Selected().Text, w.win.Canvas().Focused())
 	}
 }
+
+func TestServerViewStopsAndStarts(t *testing.T) {
+	a := test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	l, err := srv.Listen("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Shutdown(t.Context()) })
+	v := newServerView(a, test.NewTempWindow(t, nil), srv, l)
+	v.background = func(fn func()) { fn() }
+	if !strings.HasPrefix(v.status.Text, "Serving") || v.toggle.Text != "Stop" {
+		t.Fatalf("status %q, button %q", v.status.Text, v.toggle.Text)
+	}
+	test.Tap(v.toggle)
+	if v.toggle.Text != "Start" || !strings.HasPrefix(v.status.Text, "Stopped") {
+		t.Fatalf("after Stop: %q, %q", v.toggle.Text, v.status.Text)
+	}
+	if _, err := http.Get("http://" + l.HTTPAddr + "/__admin/health"); err == nil {
+		t.Error("still answering after Stop")
+	}
+	test.Tap(v.toggle)
+	if v.toggle.Text != "Stop" {
+		t.Fatalf("after Start: %q", v.toggle.Text)
+	}
+	resp, err := http.Get("http://" + l.HTTPAddr + "/__admin/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}

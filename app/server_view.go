@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -32,19 +33,24 @@ type serverView struct {
 	l       *mockserver.Listening
 	content fyne.CanvasObject
 
-	status   *widget.Label
-	urls     []urlRow
-	qrFor    *widget.Select
-	qrImage  *canvas.Image
-	certInfo *widget.Label
-	copied   *widget.Label
+	status *widget.Label
+	toggle *widget.Button
+	// background runs slow work off the UI thread; tests run it in place.
+	background func(func())
+	urls       []urlRow
+	qrFor      *widget.Select
+	qrImage    *canvas.Image
+	certInfo   *widget.Label
+	copied     *widget.Label
 }
 
 type urlRow struct{ label, url string }
 
 func newServerView(a fyne.App, w fyne.Window, srv *mockserver.Server, l *mockserver.Listening) *serverView {
-	v := &serverView{app: a, win: w, srv: srv, l: l, urls: baseURLs(l, mockserver.LANAddress())}
+	v := &serverView{app: a, win: w, srv: srv, l: l, urls: baseURLs(l, mockserver.LANAddress()),
+		background: func(fn func()) { go fn() }}
 	v.status = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.toggle = &widget.Button{OnTapped: v.startOrStop}
 	v.copied = widget.NewLabel("")
 	v.qrImage = &canvas.Image{FillMode: canvas.ImageFillContain, ScaleMode: canvas.ImageScalePixels}
 	v.qrImage.SetMinSize(fyne.NewSize(220, 220))
@@ -60,7 +66,7 @@ func newServerView(a fyne.App, w fyne.Window, srv *mockserver.Server, l *mockser
 		v.qrFor.SetSelected(v.preferredQR(labels))
 	}
 	v.content = container.NewVScroll(container.NewVBox(
-		v.status,
+		container.NewBorder(nil, nil, nil, v.toggle, v.status),
 		widget.NewLabel("Point your app at one of these base URLs."),
 		v.urlForm(),
 		v.copied,
@@ -105,9 +111,41 @@ func (v *serverView) copy(text string) {
 	v.copied.SetText("Copied " + text)
 }
 
+// startOrStop stops the listeners, or starts them again on the same
+// ports. Stopping waits for calls in flight, so it runs off the UI thread.
+func (v *serverView) startOrStop() {
+	v.toggle.Disable()
+	running := v.l.Running()
+	v.background(func() {
+		var err error
+		if running {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			v.l.Shutdown(ctx)
+			cancel()
+		} else {
+			err = v.l.Start()
+		}
+		fyne.Do(func() {
+			v.toggle.Enable()
+			v.refresh()
+			if err != nil {
+				v.status.SetText("Could not start: " + err.Error())
+			}
+		})
+	})
+}
+
 // refresh updates the status line and the certificate details.
 func (v *serverView) refresh() {
-	v.status.SetText(fmt.Sprintf("Serving — workspace %q", v.srv.Workspace().Name))
+	if v.l.Running() {
+		v.status.SetText(fmt.Sprintf("Serving — workspace %q", v.srv.Workspace().Name))
+		v.toggle.SetText("Stop")
+		v.toggle.SetIcon(theme.MediaStopIcon())
+	} else {
+		v.status.SetText("Stopped — apps get \"connection refused\" until you start it again")
+		v.toggle.SetText("Start")
+		v.toggle.SetIcon(theme.MediaPlayIcon())
+	}
 	leaf, err := v.srv.CA().Leaf()
 	if err != nil {
 		v.certInfo.SetText("The certificate could not be read: " + err.Error())

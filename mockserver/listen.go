@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
-// Listening is a server bound to its ports.
+// Listening is a server bound to its ports. It can be stopped and
+// started again on the same ports, as the window's Stop button does.
 type Listening struct {
 	// HTTPAddr and HTTPSAddr are the bound host:port ("" when off).
 	HTTPAddr, HTTPSAddr string
+	srv                 *Server
+	mu                  sync.Mutex
 	servers             []*http.Server
 	done                chan error
 }
@@ -23,11 +27,20 @@ type Listening struct {
 // both (HTTP/2 where the client offers it). Port 0 picks a free
 // port; the bound addresses are in the result.
 func (s *Server) Listen(httpAddr, tlsAddr string) (*Listening, error) {
-	l := &Listening{done: make(chan error, 2)}
+	l := &Listening{srv: s, done: make(chan error, 2)}
+	if err := l.bind(httpAddr, tlsAddr); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// bind listens on the addresses and serves on them.
+func (l *Listening) bind(httpAddr, tlsAddr string) error {
+	s := l.srv
 	if httpAddr != "" {
 		ln, err := net.Listen("tcp", httpAddr)
 		if err != nil {
-			return nil, fmt.Errorf("cannot listen on %s: %w", httpAddr, err)
+			return fmt.Errorf("cannot listen on %s: %w", httpAddr, err)
 		}
 		l.HTTPAddr = ln.Addr().String()
 		s.baseURL.Store("http://" + l.HTTPAddr)
@@ -37,12 +50,28 @@ func (s *Server) Listen(httpAddr, tlsAddr string) (*Listening, error) {
 		ln, err := net.Listen("tcp", tlsAddr)
 		if err != nil {
 			l.Shutdown(context.Background())
-			return nil, fmt.Errorf("cannot listen on %s: %w", tlsAddr, err)
+			return fmt.Errorf("cannot listen on %s: %w", tlsAddr, err)
 		}
 		l.HTTPSAddr = ln.Addr().String()
 		l.serve(s, ln, s.ca.TLSConfig())
 	}
-	return l, nil
+	return nil
+}
+
+// Running reports whether the listeners serve.
+func (l *Listening) Running() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.servers) > 0
+}
+
+// Start serves again on the ports bound first; it does nothing while
+// running.
+func (l *Listening) Start() error {
+	if l.Running() {
+		return nil
+	}
+	return l.bind(l.HTTPAddr, l.HTTPSAddr)
 }
 
 func (l *Listening) serve(h http.Handler, ln net.Listener, tlsConfig *tls.Config) {
@@ -56,7 +85,9 @@ func (l *Listening) serve(h http.Handler, ln net.Listener, tlsConfig *tls.Config
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	l.mu.Lock()
 	l.servers = append(l.servers, srv)
+	l.mu.Unlock()
 	go func() {
 		var err error
 		if tlsConfig != nil {
@@ -88,9 +119,17 @@ func (l *Listening) AdminURL() string {
 // Shutdown stops accepting requests and waits for those in flight until
 // ctx ends.
 func (l *Listening) Shutdown(ctx context.Context) error {
+	l.mu.Lock()
+	servers := l.servers
+	l.servers = nil
+	l.mu.Unlock()
 	var errs []error
-	for _, srv := range l.servers {
-		errs = append(errs, srv.Shutdown(ctx))
+	for _, srv := range servers {
+		if err := srv.Shutdown(ctx); err != nil {
+			// Requests a fault rule holds would keep it waiting: cut
+			// whatever is left once ctx is over.
+			errs = append(errs, err, srv.Close())
+		}
 	}
 	return errors.Join(errs...)
 }

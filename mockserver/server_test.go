@@ -299,3 +299,25 @@ func TestFlowDocumentFollowsTheWorkspace(t *testing.T) {
 		t.Errorf("label after the change = %v", got)
 	}
 }
+
+func TestStopAndStartAgainOnTheSamePorts(t *testing.T) {
+	t.Parallel()
+	_, l := newServer(t)
+	url := "http://" + l.HTTPAddr + "/__admin/health"
+	if err := l.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if l.Running() {
+		t.Error("running after Shutdown")
+	}
+	if resp, err := http.Get(url); err == nil {
+		resp.Body.Close()
+		t.Fatal("still answering after Shutdown")
+	}
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if decode(t, must(http.Get(url)))["status"] != "ok" {
+		t.Error("not answering after Start")
+	}
+}
