@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # Fyne reads the locale at start; the C locale is not a language tag.
 export LANG ?= en_US.UTF-8
 
-.PHONY: all setup build run test test-unit test-e2e fuzz fuzz-short bench lint fmt clean
+.PHONY: all setup build run test test-unit test-e2e fuzz fuzz-short bench soak package lint fmt clean
 
 all: build
 
@@ -52,6 +52,12 @@ test-e2e: build
 # bin/bench/summary.md.
 bench: setup
 	scripts/bench.sh
+
+# A desktop package (Linux tarball with .desktop file and icon; run it on
+# macOS or Windows for theirs) with Fyne's packager.
+FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4
+package: setup
+	$(GO) run $(FYNE_TOOLS) package --release
 
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
