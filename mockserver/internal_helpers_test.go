@@ -6,7 +6,7 @@ import (
 	"regsandbox/storage"
 )
 
-func newInternalServer(t *testing.T) *Server {
+func newInternalServer(t testing.TB) *Server {
 	t.Helper()
 	db, err := storage.Open(storage.Options{InMemory: true})
 	if err != nil {
