@@ -376,3 +376,20 @@ func TestServerViewStopsAndStarts(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestFlowPanelAddsAVersion(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	v := newCaptureView(test.NewTempWindow(t, nil), srv)
+	v.flowPanel.versions.SetText(v.flowPanel.versions.Text + "\n2026-release")
+	test.Tap(v.flowPanel.saveButton)
+	f, _ := srv.Workspace().Capture.Flow("standard")
+	if !f.HasVersion("2026-release") || !f.HasVersion("20190618143040022299") {
+		t.Errorf("versions = %v (%s)", f.Versions, v.flowPanel.status.Text)
+	}
+	v.flowPanel.locales.SetText("")
+	test.Tap(v.flowPanel.saveButton)
+	if !strings.HasPrefix(v.flowPanel.status.Text, "Not saved") {
+		t.Errorf("a flow without locales was saved: %q", v.flowPanel.status.Text)
+	}
+}

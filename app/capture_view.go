@@ -18,6 +18,7 @@ type captureView struct {
 
 	flowSelect *widget.Select
 	flowName   string
+	flowPanel  *flowPanel
 	fields     *fieldsPanel
 	forms      *formsPanel
 	clients    *clientsPanel
@@ -28,6 +29,7 @@ type captureView struct {
 func newCaptureView(w fyne.Window, srv *mockserver.Server) *captureView {
 	v := &captureView{win: w, srv: srv}
 	v.flowSelect = &widget.Select{OnChanged: v.chooseFlow}
+	v.flowPanel = newFlowPanel(v)
 	v.fields = newFieldsPanel(v)
 	v.forms = newFormsPanel(v)
 	v.clients = newClientsPanel(v)
@@ -35,6 +37,7 @@ func newCaptureView(w fyne.Window, srv *mockserver.Server) *captureView {
 	v.social = newSocialPanel(w, srv)
 	tabs := container.NewAppTabs(
 		container.NewTabItem("Fields", v.fields.content),
+		container.NewTabItem("Versions & locales", v.flowPanel.content),
 		container.NewTabItem("Forms", v.forms.content),
 		container.NewTabItem("Clients", v.clients.content),
 		container.NewTabItem("Users", v.users.content),
@@ -65,6 +68,7 @@ func (v *captureView) reload() {
 	}
 	v.flowSelect.Selected = v.flowName
 	v.flowSelect.Refresh()
+	v.flowPanel.reload()
 	v.fields.reload()
 	v.forms.reload()
 	v.clients.reload()
@@ -75,6 +79,7 @@ func (v *captureView) chooseFlow(name string) {
 		return
 	}
 	v.flowName = name
+	v.flowPanel.reload()
 	v.fields.reload()
 	v.forms.reload()
 }
