@@ -53,6 +53,11 @@ test-e2e: build
 bench: setup
 	scripts/bench.sh
 
+# Mixed traffic for minutes (SOAK_DURATION, default 3m) on loopback: memory
+# and goroutines must stay flat and every answer must be the expected one.
+soak: setup
+	scripts/soak.sh
+
 # A desktop package (Linux tarball with .desktop file and icon; run it on
 # macOS or Windows for theirs) with Fyne's packager.
 FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4

@@ -51,7 +51,9 @@ func Open(opts Options) (*DB, error) {
 		WithNumMemtables(2).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
-		WithValueLogFileSize(64 << 20).
+		// Small value-log files let garbage collection hand space back
+		// in small steps as the request log turns over.
+		WithValueLogFileSize(32 << 20).
 		WithNumCompactors(2)
 	switch {
 	case opts.InMemory:
@@ -81,7 +83,7 @@ func Open(opts Options) (*DB, error) {
 
 // gcInterval spaces value-log garbage collections: the request log turns
 // over constantly, and without collection its old values keep their disk.
-const gcInterval = 5 * time.Minute
+const gcInterval = time.Minute
 
 func (db *DB) startGC(every time.Duration) {
 	db.stopGC, db.gcDone = make(chan struct{}), make(chan struct{})
