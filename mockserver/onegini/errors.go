@@ -1,8 +1,10 @@
 package onegini
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"sync"
 )
 
 // Error codes the back end answers, as the Token Server names them.
@@ -111,22 +113,49 @@ func errorJSON(code, description string) []byte {
 
 // writeJSON sends raw with the Token Server's JSON headers.
 func writeJSON(w http.ResponseWriter, status int, raw []byte) {
+	// Header.Set would allocate each value's slice on its own; one array
+	// holds all three here, each slice capped so that adding a value to
+	// one header cannot write into the next. The keys are canonical.
+	v := make([]string, 3)
+	v[0], v[1], v[2] = "application/json;charset=UTF-8", "no-store", "no-cache"
 	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = v[0:1:1]
+	h["Cache-Control"] = v[1:2:2]
+	h["Pragma"] = v[2:3:3]
 	w.WriteHeader(status)
 	w.Write(raw)
 }
 
-// writeAnswer sends a success answer.
+// jsonWriter is a reusable buffer with an encoder writing into it, set up
+// as [marshal] encodes.
+type jsonWriter struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// jsonWriters recycles the success answers' buffers: each answer is
+// copied to the response before its buffer goes back.
+var jsonWriters = sync.Pool{New: func() any {
+	jw := new(jsonWriter)
+	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc.SetEscapeHTML(false)
+	return jw
+}}
+
+// writeAnswer sends a success answer, encoded as [marshal] would.
 func writeAnswer(w http.ResponseWriter, answer any) {
-	raw, err := marshal(answer)
-	if err != nil {
+	jw := jsonWriters.Get().(*jsonWriter)
+	defer func() {
+		if jw.buf.Cap() <= maxPooledBuffer {
+			jsonWriters.Put(jw)
+		}
+	}()
+	jw.buf.Reset()
+	if err := jw.enc.Encode(answer); err != nil {
 		WriteError(w, http.StatusInternalServerError, CodeInternalServerError, descInternalServerError)
 		return
 	}
-	writeJSON(w, http.StatusOK, raw)
+	writeJSON(w, http.StatusOK, bytes.TrimSuffix(jw.buf.Bytes(), []byte("\n")))
 }
 
 // CatalogueEntry is one documented error answer, as the admin API lists

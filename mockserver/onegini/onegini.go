@@ -50,6 +50,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -77,6 +78,8 @@ type Backend struct {
 	engine    *script.Engine
 	now       func() time.Time
 	key       *signingKey
+	// scripts holds the IdP scripts as requests run them.
+	scripts scriptMemo
 }
 
 // Option configures a [Backend].
@@ -121,7 +124,9 @@ func (b *Backend) Routes(r *mux.Router) {
 		Methods(http.MethodPost).Name(EndpointComplete)
 }
 
-// call is one request that passed the access checks.
+// call is one request: its body, and once it passed the access checks,
+// what the endpoint works with. Calls are pooled (see [getCall]), so
+// nothing may keep one, or anything in it, after the handler returns.
 type call struct {
 	ctx    context.Context
 	r      *http.Request
@@ -129,9 +134,58 @@ type call struct {
 	now    time.Time
 	client workspace.OneginiClient
 	idp    *workspace.IdP
-	body   *request
-	// outcome is filled for the inspector; never nil.
-	outcome *Outcome
+	body   request
+	// outcome is filled for the inspector; never nil. It is ownOutcome
+	// when the request context carries none.
+	outcome    *Outcome
+	ownOutcome Outcome
+
+	// script is the slot's script (see [call.prepare]).
+	slot      string
+	script    *compiledScript
+	scriptErr error
+	// res is the script's result, t complete's transaction of a two-step
+	// IdP, both from the last run.
+	res script.Result
+	t   *transaction
+
+	// answer holds the success answer, so that returning it boxes a
+	// pointer rather than a copy.
+	answer struct {
+		backchannel statusAnswer
+		init        initAnswer
+		complete    completeAnswer
+	}
+
+	// Buffers kept across requests: the raw body, unquoted JSON strings
+	// and decoded Basic credentials.
+	raw         []byte
+	scratch     []byte
+	credentials [256]byte
+}
+
+// calls recycles calls: a request needs one, its body buffer and its
+// answer, and none outlives the handler.
+var calls = sync.Pool{New: func() any { return new(call) }}
+
+// maxPooledBuffer bounds the buffers a pooled call keeps, so that one
+// large body does not pin its memory.
+const maxPooledBuffer = 64 << 10
+
+// getCall returns an empty call.
+func getCall() *call { return calls.Get().(*call) }
+
+// putCall clears c, keeping its buffers, and returns it to the pool.
+func putCall(c *call) {
+	raw, scratch := c.raw[:0], c.scratch[:0]
+	if cap(raw) > maxPooledBuffer {
+		raw = nil
+	}
+	if cap(scratch) > maxPooledBuffer {
+		scratch = nil
+	}
+	*c = call{raw: raw, scratch: scratch}
+	calls.Put(c)
 }
 
 // endpoint handles a checked request and returns the JSON answer or the
@@ -142,9 +196,11 @@ type endpoint func(c *call) (any, *apiError)
 // documented order, answers, and turns failures into Onegini's error shape.
 func (b *Backend) handler(kind clientKind, fn endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := getCall()
+		defer putCall(c)
 		ws := b.workspace()
-		body := readRequest(w, r, ws.Settings.MaxBodyBytes)
-		c, e := b.admit(r, ws, kind, body)
+		c.readRequest(w, r, ws.Settings.MaxBodyBytes)
+		e := b.admit(c, r, ws, kind)
 		if e == nil {
 			var answer any
 			answer, e = fn(c)
@@ -162,29 +218,29 @@ func (b *Backend) handler(kind clientKind, fn endpoint) http.Handler {
 	})
 }
 
-// admit runs checks 1 to 5 of the package documentation.
-func (b *Backend) admit(r *http.Request, ws *workspace.Workspace, kind clientKind, body *request) (*call, *apiError) {
-	client, e := authenticate(r, &ws.Onegini, kind, body)
-	if e != nil {
-		return nil, e
+// admit runs checks 1 to 5 of the package documentation and fills c.
+func (b *Backend) admit(c *call, r *http.Request, ws *workspace.Workspace, kind clientKind) *apiError {
+	if e := c.authenticate(r, &ws.Onegini, kind); e != nil {
+		return e
 	}
-	if kind == apiClient && !client.HasScope(workspace.ScopeUserRegistration) {
-		return nil, errInsufficientPermissions()
+	if kind == apiClient && !c.client.HasScope(workspace.ScopeUserRegistration) {
+		return errInsufficientPermissions()
 	}
 	idp, ok := ws.Onegini.IdP(mux.Vars(r)["idp"])
 	if !ok {
-		return nil, errInvalidIdP()
+		return errInvalidIdP()
 	}
 	if !idp.Enabled {
-		return nil, errIdPDisabled()
+		return errIdPDisabled()
 	}
-	if body.err != nil {
-		return nil, body.err
+	if c.body.err != nil {
+		return c.body.err
 	}
-	outcome := OutcomeFrom(r.Context())
-	if outcome == nil {
-		outcome = new(Outcome)
+	c.outcome = OutcomeFrom(r.Context())
+	if c.outcome == nil {
+		c.outcome = &c.ownOutcome
 	}
-	outcome.IdP = idp.ID
-	return &call{ctx: r.Context(), r: r, ws: ws, now: b.now(), client: client, idp: idp, body: body, outcome: outcome}, nil
+	c.outcome.IdP = idp.ID
+	c.ctx, c.r, c.ws, c.now, c.idp = r.Context(), r, ws, b.now(), idp
+	return nil
 }

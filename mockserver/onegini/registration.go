@@ -14,6 +14,67 @@ import (
 // Error lets an apiError leave a storage transaction, which rolls it back.
 func (e *apiError) Error() string { return e.code + ": " + e.description }
 
+// A step is what an endpoint does with one run of its script: eval reads
+// what the run needs through tx and runs the script, dirty then reports
+// whether the run left anything to store, and write stores it in tx.
+// [Backend.exec] picks the transactions they run in.
+type step interface {
+	eval(tx *storage.Tx) error
+	dirty() bool
+	write(tx *storage.Tx) error
+}
+
+// exec runs st with as few storage transactions as keep the answers and
+// the atomicity of running everything in one read-write transaction, as
+// the back end first did. reads says whether st.eval reads the database;
+// when it does not, eval gets a nil tx. s is the script st runs, nil when
+// it failed to load.
+//
+// Every Badger transaction, read-only or not, starts by waiting for the
+// commits in flight (oracle.readTs), each an fsync on a synced database;
+// a read-write one adds conflict bookkeeping and retries. So:
+//
+//   - A run that reads nothing cannot depend on the database: it runs
+//     outside any transaction, and what it leaves to write, if anything,
+//     is stored by a transaction that only writes. One without reads never
+//     conflicts, so this is what running the script in it would have
+//     done. The seed backchannel takes no transaction at all.
+//   - A run that reads runs in a read-only transaction, as good a snapshot
+//     as a read-write one's when nothing is written. When it has
+//     something to write after all, it runs again inside a read-write
+//     transaction, whose reads the commit checks for conflicts as before:
+//     racing completes on one QR code still register once.
+//
+// That second run is wasted for scripts that usually write, so when the
+// last run of s wrote, exec starts in the read-write transaction at once.
+func (b *Backend) exec(st step, reads bool, s *compiledScript) error {
+	if !reads {
+		if err := st.eval(nil); err != nil || !st.dirty() {
+			return err
+		}
+		return b.db.Update(st.write)
+	}
+	if s == nil || !s.wrote.Load() {
+		if err := b.db.View(st.eval); err != nil || !st.dirty() {
+			return err
+		}
+	}
+	var dirty bool
+	err := b.db.Update(func(tx *storage.Tx) error {
+		if err := st.eval(tx); err != nil {
+			return err
+		}
+		if dirty = st.dirty(); !dirty {
+			return nil
+		}
+		return st.write(tx)
+	})
+	if err == nil && s != nil && s.wrote.Load() != dirty {
+		s.wrote.Store(dirty)
+	}
+	return err
+}
+
 // statusAnswer is the backchannel's answer, status first as documented.
 // data is left out when the script returned no payload.
 type statusAnswer struct {
@@ -24,17 +85,25 @@ type statusAnswer struct {
 // serveBackchannel runs the backchannel script. Its cache changes are
 // applied whatever the status: a script may well count failed attempts.
 func (b *Backend) serveBackchannel(c *call) (any, *apiError) {
-	var res script.Result
-	err := b.db.Update(func(tx *storage.Tx) error {
-		var err error
-		res, err = c.runScript(tx, b.engine, SlotBackchannel, script.Input{RequestPayload: c.body.data})
-		return err
-	})
-	if err != nil {
+	c.prepare(b, SlotBackchannel)
+	if err := b.exec(backchannelStep{c}, c.scriptReadsCache(), c.script); err != nil {
 		return nil, scriptFailure(err)
 	}
-	return statusAnswer{Status: res.Status, Data: res.ResponsePayload}, nil
+	c.answer.backchannel = statusAnswer{Status: c.res.Status, Data: c.res.ResponsePayload}
+	return &c.answer.backchannel, nil
 }
+
+// backchannelStep stores the script's cache changes. Steps hold nothing
+// but the call, so passing one as a step allocates nothing.
+type backchannelStep struct{ *call }
+
+func (s backchannelStep) eval(tx *storage.Tx) error {
+	return s.runScript(tx, script.Input{RequestPayload: s.body.data})
+}
+
+func (s backchannelStep) dirty() bool { return s.writesCache() }
+
+func (s backchannelStep) write(tx *storage.Tx) error { return s.applyCache(tx) }
 
 // initAnswer is init's answer, in the documentation's key order.
 type initAnswer struct {
@@ -59,25 +128,35 @@ func (b *Backend) serveInit(c *call) (any, *apiError) {
 	if !c.idp.TwoStep {
 		return nil, errInvalidRequest(descOneStepInit)
 	}
-	var answer initAnswer
-	err := b.db.Update(func(tx *storage.Tx) error {
-		res, err := c.runScript(tx, b.engine, SlotInit, script.Input{RequestPayload: c.body.data})
-		if err != nil {
-			return err
-		}
-		answer = initAnswer{Data: res.ResponsePayload, Status: res.Status}
-		if !res.Success() {
-			return nil
-		}
-		answer.TransactionID = uuid.NewString()
-		t := transaction{IdP: c.idp.ID, ClientID: c.client.ID, RegistrationData: res.RegistrationData,
-			Expires: c.now.Add(TransactionTTL)}
-		return tx.PutTTL(prefixTransaction+answer.TransactionID, t, TransactionTTL)
-	})
-	if err != nil {
+	c.prepare(b, SlotInit)
+	if err := b.exec(initStep{c}, c.scriptReadsCache(), c.script); err != nil {
 		return nil, scriptFailure(err)
 	}
-	return answer, nil
+	a := &c.answer.init
+	a.Data, a.Status = c.res.ResponsePayload, c.res.Status
+	return a, nil
+}
+
+// initStep stores the script's cache changes and, after a success, the
+// new transaction, whose id goes into the answer.
+type initStep struct{ *call }
+
+func (s initStep) eval(tx *storage.Tx) error {
+	s.answer.init.TransactionID = "" // from a run that did not commit
+	return s.runScript(tx, script.Input{RequestPayload: s.body.data})
+}
+
+func (s initStep) dirty() bool { return s.writesCache() || s.res.Success() }
+
+func (s initStep) write(tx *storage.Tx) error {
+	if err := s.applyCache(tx); err != nil || !s.res.Success() {
+		return err
+	}
+	id := uuid.NewString()
+	s.answer.init.TransactionID = id
+	t := transaction{IdP: s.idp.ID, ClientID: s.client.ID, RegistrationData: s.res.RegistrationData,
+		Expires: s.now.Add(TransactionTTL)}
+	return tx.PutTTL(prefixTransaction+id, t, TransactionTTL)
 }
 
 // completeAnswer is complete's answer, in the documentation's key order;
@@ -98,49 +177,68 @@ func (b *Backend) serveComplete(c *call) (any, *apiError) {
 	if c.idp.TwoStep && c.body.transactionID == "" {
 		return nil, errInvalidRequest(descTransactionNone)
 	}
-	var res script.Result
-	err := b.db.Update(func(tx *storage.Tx) error {
-		var err error
-		res, err = c.completeInTx(tx, b.engine)
-		return err
-	})
-	if err != nil {
+	c.prepare(b, SlotComplete)
+	if err := b.exec(completeStep{c}, c.idp.TwoStep || c.scriptReadsCache(), c.script); err != nil {
 		return nil, scriptFailure(err)
 	}
-	answer := completeAnswer{Status: res.Status, Data: res.ResponsePayload}
-	if res.Success() {
-		if answer.OAuthToken, err = b.key.issue(c.tokenRequest(res.User, scopes)); err != nil {
+	answer := &c.answer.complete
+	answer.Status, answer.Data = c.res.Status, c.res.ResponsePayload
+	if c.res.Success() {
+		var err error
+		if answer.OAuthToken, err = b.key.issue(c.tokenRequest(c.res.User, scopes)); err != nil {
 			return nil, errInternal(err)
 		}
 	}
 	return answer, nil
 }
 
-// completeInTx runs the complete script in tx, with the transaction of a
-// two-step IdP. Any error rolls back the script's cache changes and leaves
-// the transaction as it was.
-func (c *call) completeInTx(tx *storage.Tx, engine *script.Engine) (script.Result, error) {
-	in := script.Input{RequestPayload: c.body.data}
-	var t *transaction
-	if c.idp.TwoStep {
-		var err error
-		if t, err = c.openTransaction(tx); err != nil {
-			return script.Result{}, err
+// completeStep runs the complete script with the transaction of a
+// two-step IdP, and stores the script's cache changes and what becomes of
+// the transaction. Any error leaves both as they were.
+type completeStep struct{ *call }
+
+func (s completeStep) eval(tx *storage.Tx) error {
+	in := script.Input{RequestPayload: s.body.data}
+	s.t = nil
+	if s.idp.TwoStep {
+		t, err := s.openTransaction(tx)
+		if err != nil {
+			return err
 		}
-		in.RegistrationData = t.RegistrationData
+		s.t, in.RegistrationData = t, t.RegistrationData
 	}
-	res, err := c.runScript(tx, engine, SlotComplete, in)
-	if err != nil {
-		return script.Result{}, err
+	if err := s.runScript(tx, in); err != nil {
+		return err
 	}
-	if res.Success() && res.User == nil {
-		return script.Result{}, errInvalidProfile()
+	if s.nameless() && !s.writesCache() {
+		return errInvalidProfile()
 	}
-	if t == nil {
-		return res, nil
-	}
-	return res, c.settleTransaction(tx, t, &res)
+	return nil
 }
+
+func (s completeStep) dirty() bool {
+	return s.writesCache() || s.t != nil && s.settles()
+}
+
+func (s completeStep) write(tx *storage.Tx) error {
+	if err := s.applyCache(tx); err != nil {
+		return err
+	}
+	// A result without a user is refused after its cache changes were
+	// tried, so that one that cannot be stored answers as it always did;
+	// the error rolls them back.
+	if s.nameless() {
+		return errInvalidProfile()
+	}
+	if s.t == nil {
+		return nil
+	}
+	return s.settleTransaction(tx)
+}
+
+// nameless reports a 2xxx result that names no user, which complete
+// answers with invalid_profile.
+func (c *call) nameless() bool { return c.res.Success() && c.res.User == nil }
 
 // openTransaction reads the call's transaction; another IdP's or client's
 // counts as unknown, and so does an expired one.
@@ -156,20 +254,25 @@ func (c *call) openTransaction(tx *storage.Tx) (*transaction, error) {
 	return &t, nil
 }
 
-// settleTransaction ends the transaction after a success (it is used up)
-// or an unrecoverable failure (the app must start again); after a
-// retryable one it stays open, with the registration data the script
-// passed on, if any.
-func (c *call) settleTransaction(tx *storage.Tx, t *transaction, res *script.Result) error {
+// settles reports whether the last result changes the transaction: it
+// ends after a success (it is used up) or an unrecoverable failure (the
+// app must start again); after a retryable one it stays open, with the
+// registration data the script passed on, if any.
+func (c *call) settles() bool {
+	return !c.res.Retryable() || c.res.RegistrationData != ""
+}
+
+// settleTransaction writes what [call.settles] says.
+func (c *call) settleTransaction(tx *storage.Tx) error {
 	key := prefixTransaction + c.body.transactionID
-	if !res.Retryable() {
+	if !c.res.Retryable() {
 		return tx.Delete(key)
 	}
-	if res.RegistrationData == "" {
+	if c.res.RegistrationData == "" {
 		return nil
 	}
-	t.RegistrationData = res.RegistrationData
-	return tx.PutTTL(key, t, t.Expires.Sub(c.now))
+	c.t.RegistrationData = c.res.RegistrationData
+	return tx.PutTTL(key, c.t, c.t.Expires.Sub(c.now))
 }
 
 // grantedScopes checks the requested scopes against the app client's; a

@@ -4,8 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"cel.dev/cel-go/common"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/parser"
 
 	"regsandbox/mockserver/script"
 	"regsandbox/mockserver/workspace"
@@ -40,41 +47,160 @@ func (e errNoScript) Error() string {
 	return fmt.Sprintf("identity provider %s has no %s script", e.idp, e.slot)
 }
 
-// runScript runs the call's IdP script for slot inside tx: it reads the
-// IdP's live cache in tx and writes the script's cache changes in tx, so a
-// concurrent call that changes the same entries makes the storage retry the
-// whole transaction, script included. Scripts have no other side effects,
-// so running one again is safe.
-func (c *call) runScript(tx *storage.Tx, engine *script.Engine, slot string, in script.Input) (script.Result, error) {
-	c.outcome.Script = slot
-	source := slotSource(c.idp, slot)
-	if source == "" {
-		return script.Result{}, errNoScript{c.idp.ID, slot}
-	}
-	prog, err := engine.Program(source)
-	if err != nil {
-		return script.Result{}, err
-	}
-	in.IdP, in.Now = c.idp.ID, c.now
-	if in.Cache, err = cacheFor(tx, source, c.idp.ID, c.now); err != nil {
-		return script.Result{}, err
-	}
-	res, err := prog.Run(c.ctx, in)
-	if err != nil {
-		return script.Result{}, err
-	}
-	c.outcome.Status, c.outcome.Cost = res.Status, res.Cost
-	return res, applyCache(tx, c.idp.ID, &res, c.now)
+// compiledScript is an IdP script as requests run it: compiled, with what
+// the back end needs to know about it worked out once.
+type compiledScript struct {
+	prog *script.Program
+	// readsCache reports that the script may read the cache variable, so
+	// that a run needs the IdP's live cache (see [readsCache]).
+	readsCache bool
+	// wrote says whether the last run that read the database also had
+	// something to write: it picks the transaction the next run starts
+	// in (see [Backend.exec]). It only ever costs time, never changes an
+	// answer.
+	wrote atomic.Bool
 }
 
-// cacheFor loads the cache for a script, unless its source never names
-// the cache variable: most scripts do not, and skipping the scan saves the
-// bulk of a request's storage work.
+// scriptMemo maps script sources to their compiledScript. Lookups are a
+// map read behind an atomic load, so concurrent requests share it without
+// a lock (the engine's own cache takes a mutex on every hit); a new
+// source copies the map, which only happens when the workspace changes.
+type scriptMemo struct {
+	mu sync.Mutex // serializes additions
+	m  atomic.Pointer[map[string]*compiledScript]
+}
+
+// maxMemoScripts bounds the memo; past it, it starts again empty, so
+// edited-away scripts do not accumulate.
+const maxMemoScripts = 256
+
+// compiled returns source compiled; errors (such as a script that does not
+// compile) are not remembered, as the engine does not cache them either.
+func (b *Backend) compiled(source string) (*compiledScript, error) {
+	if m := b.scripts.m.Load(); m != nil {
+		if s, ok := (*m)[source]; ok {
+			return s, nil
+		}
+	}
+	prog, err := b.engine.Program(source)
+	if err != nil {
+		return nil, err
+	}
+	s := &compiledScript{prog: prog, readsCache: readsCache(source)}
+	b.scripts.mu.Lock()
+	defer b.scripts.mu.Unlock()
+	old := b.scripts.m.Load()
+	if old != nil {
+		if kept, ok := (*old)[source]; ok {
+			return kept, nil
+		}
+	}
+	m := make(map[string]*compiledScript)
+	if old != nil && len(*old) < maxMemoScripts {
+		maps.Copy(m, *old)
+	}
+	m[source] = s
+	b.scripts.m.Store(&m)
+	return s, nil
+}
+
+// prepare looks up the call's IdP script for slot. Failures are kept for
+// [call.runScript] to report, so that they surface where a run would
+// have met them: after complete's transaction checks.
+func (c *call) prepare(b *Backend, slot string) {
+	c.slot = slot
+	source := slotSource(c.idp, slot)
+	if source == "" {
+		c.scriptErr = errNoScript{c.idp.ID, slot}
+		return
+	}
+	c.script, c.scriptErr = b.compiled(source)
+}
+
+// scriptReadsCache reports whether the call's script reads the cache. One
+// that failed to load reads nothing: its run fails first.
+func (c *call) scriptReadsCache() bool {
+	return c.script != nil && c.script.readsCache
+}
+
+// runScript runs the call's script (see [call.prepare]) with the IdP's
+// live cache read in tx when the script reads it, and leaves the result
+// in c.res. It writes nothing: the endpoints write the cache changes
+// with [call.applyCache], in the same transaction as the reads when
+// there were any (see [Backend.exec]). Scripts have no other side
+// effects, so running one again is safe.
+func (c *call) runScript(tx *storage.Tx, in script.Input) error {
+	c.outcome.Script = c.slot
+	if c.scriptErr != nil {
+		return c.scriptErr
+	}
+	in.IdP, in.Now = c.idp.ID, c.now
+	if c.script.readsCache {
+		var err error
+		if in.Cache, err = loadCache(tx, c.idp.ID, c.now); err != nil {
+			return err
+		}
+	}
+	res, err := c.script.prog.Run(c.ctx, in)
+	if err != nil {
+		return err
+	}
+	c.outcome.Status, c.outcome.Cost = res.Status, res.Cost
+	c.res = res
+	return nil
+}
+
+// writesCache reports whether the last result changes the cache.
+func (c *call) writesCache() bool {
+	return len(c.res.CacheSet) > 0 || len(c.res.CacheDelete) > 0
+}
+
+// applyCache writes the last result's cache changes in tx.
+func (c *call) applyCache(tx *storage.Tx) error {
+	return applyCache(tx, c.idp.ID, &c.res, c.now)
+}
+
+// cacheFor loads the cache for a try-out script (see [Backend.RunScript]),
+// unless its source never names the cache variable. Requests use the
+// finer [readsCache], worked out once per script.
 func cacheFor(tx *storage.Tx, source, idp string, now time.Time) (map[string]any, error) {
 	if !strings.Contains(source, "cache") {
 		return nil, nil
 	}
 	return loadCache(tx, idp, now)
+}
+
+// readsCache reports whether source may read the cache variable. A source
+// that never spells "cache" cannot; otherwise the word may only be a map
+// key of the result, as in {"cache": {"set": ...}}, which writes the
+// cache without reading it. Only an identifier named cache reads it, so
+// the parse tree tells: a script that only writes its cache then runs
+// without a scan of the whole cache and without taking every entry into
+// its transaction's read set. Anything the parser does not take counts as
+// reading, which is always safe: loading a cache the script never looks
+// at changes nothing but the cost.
+func readsCache(source string) bool {
+	if !strings.Contains(source, "cache") {
+		return false
+	}
+	// Without macros, has(cache.k) or cache.exists(...) stay calls over
+	// the identifier; optional syntax is on, as in the script dialect.
+	p, err := parser.NewParser(parser.EnableOptionalSyntax(true))
+	if err != nil {
+		return true
+	}
+	tree, errs := p.Parse(common.NewTextSource(source))
+	if tree == nil || len(errs.GetErrors()) > 0 {
+		return true
+	}
+	found := false
+	celast.PreOrderVisit(tree.Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		// A leading dot names the root scope: .cache is the variable too.
+		if e.Kind() == celast.IdentKind && strings.TrimPrefix(e.AsIdent(), ".") == "cache" {
+			found = true
+		}
+	}))
+	return found
 }
 
 // scriptFailure turns a script or storage error into the 500 answer, kept
