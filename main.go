@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -73,6 +74,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		return 2
 	}
+	limitMemory(getenv)
 	if !o.headless && !hasDisplay(getenv) {
 		fmt.Fprintln(stderr, "regsandbox: no display found, running headless")
 		o.headless = true
@@ -117,6 +119,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "regsandbox: shutting down:", err)
 	}
 	return 0
+}
+
+// memoryLimit is a soft limit for the Go heap: Badger's buffers come and
+// go in bursts, and without a limit the heap grows to twice its peak.
+const memoryLimit = 160 << 20
+
+// limitMemory sets the soft limit unless the user chose one with GOMEMLIMIT.
+func limitMemory(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 }
 
 func importWorkspace(srv *mockserver.Server, path string) error {

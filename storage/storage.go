@@ -47,7 +47,7 @@ func Open(opts Options) (*DB, error) {
 		WithSyncWrites(opts.SyncWrites).
 		// A mock holds little data: small tables keep the resident set
 		// small and the start fast.
-		WithMemTableSize(16 << 20).
+		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
@@ -61,8 +61,8 @@ func Open(opts Options) (*DB, error) {
 	case opts.Dir == "":
 		return nil, errors.New("storage: no data directory given")
 	default:
-		// Records over 1 KiB (recorded exchanges) go to the value log
-		// instead of living in memtables and the LSM tree: Badger's
+		// Records over 1 KiB (large recorded bodies) go to the value
+		// log instead of living in memtables and the LSM tree: Badger's
 		// default of 1 MiB kept 100,000 exchanges in a gigabyte of RAM.
 		// An in-memory database has no value log, so it keeps them all.
 		bo = bo.WithValueThreshold(1 << 10)

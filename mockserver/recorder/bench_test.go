@@ -2,12 +2,15 @@ package recorder
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 )
@@ -105,25 +108,25 @@ func fill(b *testing.B, rec *Recorder, n int) {
 	batch := make([]*pending, 0, maxBatch)
 	for i := range n {
 		p := &pending{}
-		p.ex.ID, p.start = rec.ids.next()
-		p.ex.Time = p.start.UTC()
-		p.ex.Method, p.ex.Proto, p.ex.RemoteAddr = "POST", "HTTP/1.1", "127.0.0.1:50000"
-		p.ex.URL, p.ex.Path = "/oauth/register_native_traditional", "/oauth/register_native_traditional"
-		p.ex.RequestHeaders = map[string][]string{"Content-Type": {formType}, "User-Agent": {"okhttp/4.12.0"}}
-		p.ex.ResponseHeaders = map[string][]string{"Content-Type": {"application/json"}}
-		p.ex.Status, p.notes.Endpoint = 200, "capture.register_native_traditional"
+		p.id, p.start = rec.ids.next()
+		p.method, p.proto, p.remote = "POST", "HTTP/1.1", "127.0.0.1:50000"
+		p.url.Path = "/oauth/register_native_traditional"
+		p.reqHeader = []string{"Content-Type", formType, "User-Agent", "okhttp/4.12.0"}
+		p.respHeader = []string{"Content-Type", "application/json"}
+		p.status, p.notes.Endpoint = 200, "capture.register_native_traditional"
 		p.reqBody = []byte(captureForm)
-		p.respBody = captureAnswer
+		p.respBody = append([]byte(nil), captureAnswer...) // the pool reuses it
 		switch {
 		case i%100 == 0:
-			p.ex.URL, p.ex.Path = "/oauth/custom-registration/QrCodeIdp/complete", "/oauth/custom-registration/QrCodeIdp/complete"
+			p.url.Path = "/oauth/custom-registration/QrCodeIdp/complete"
 			p.notes.Endpoint = "onegini.complete"
 			p.respBody = []byte(fmt.Sprintf(`{"status":2000,"data":"needle-%d"}`, i))
 		case i%10 == 0:
 			p.respBody = []byte(`{"stat":"error","code":390,"error":"invalid_form_fields"}`)
 		}
 		if batch = append(batch, p); len(batch) == maxBatch {
-			batch = rec.write(batch)
+			rec.write(batch)
+			batch = batch[:0]
 		}
 	}
 	rec.write(batch)
@@ -182,4 +185,104 @@ func BenchmarkList(b *testing.B) {
 			}
 		}
 	})
+}
+
+// writerCases are exchanges as the server records them: the Onegini
+// backchannel seed call, a Capture sign-in answered 310, and the 3.3 KB
+// flow document (which names password fields, so it is masked).
+func writerCases(b *testing.B) []struct {
+	name string
+	p    pending
+} {
+	doc, err := os.ReadFile("testdata/flow_en-US.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := []string{"User-Agent", "okhttp/4.12.0", "Accept", "application/json", "Accept-Encoding", "gzip"}
+	jsonAnswer := []string{"Content-Type", "application/json;charset=UTF-8", "Cache-Control", "no-store"}
+	mk := func(method, path, query, endpoint string, reqHeader []string, reqBody, respBody string) pending {
+		p := pending{method: method, proto: "HTTP/1.1", remote: "127.0.0.1:40000", host: "127.0.0.1:8080",
+			status: 200, reqHeader: append(client, reqHeader...), respHeader: jsonAnswer,
+			reqBody: []byte(reqBody), respBody: []byte(respBody), start: time.Now()}
+		p.url.Path, p.url.RawQuery, p.notes.Endpoint = path, query, endpoint
+		return p
+	}
+	return []struct {
+		name string
+		p    pending
+	}{
+		{"backchannel", mk("POST", "/oauth/api/v3/custom-registration/ExampleId/backchannel", "", "onegini.backchannel",
+			[]string{"Authorization", "Basic ZXhhbXBsZS1hcGktY2xpZW50OmV4YW1wbGUtYXBpLXNlY3JldA==", "Content-Type", "application/json"},
+			`{"data":"{\"custom_key\":\"custom_data\"}"}`, `{"status":2000,"data":"{\"custom_response_key\":\"custom_response_data\"}"}`)},
+		{"auth_native", mk("POST", "/oauth/auth_native", "", "capture.auth_native", []string{"Content-Type", formType},
+			"client_id=12345abcde12345abcde12345abcde12&flow=standard&flow_version=67890def&locale=en-US&redirect_uri=http%3A%2F%2Flocalhost&token=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA",
+			`{"stat":"error","code":310,"error":"record_not_found","error_description":"no user","prereg_fields":{"emailAddress":"social1@example.com","firstName":"A"}}`)},
+		{"flow document", mk("GET", "/widget_data/flows/example-app/standard/20190618143040022299/en-US.json", "", "capture.flow",
+			nil, "", string(doc))},
+	}
+}
+
+// BenchmarkWriterEncode is the writer's work per exchange before Badger:
+// "before" is the recorder as it was (oracle_test.go: decode the bodies,
+// link, mask the whole exchange, encode it as JSON, and mask it again for
+// subscribers); "after" is the single pass and the binary record.
+func BenchmarkWriterEncode(b *testing.B) {
+	rec := newTestRecorder(b)
+	for _, tc := range writerCases(b) {
+		b.Run(tc.name+"/before", func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				ex := oldExchange(&tc.p)
+				if ex.Endpoint != "" {
+					oldLinkKeys(ex)
+				}
+				oldMaskExchange(ex, passwords)
+				raw, _ := json.Marshal(ex)
+				size = len(raw)
+				oldMaskExchange(ex, everything)
+			}
+			b.ReportMetric(float64(size), "record-bytes")
+		})
+		b.Run(tc.name+"/after", func(b *testing.B) {
+			b.ReportAllocs()
+			w := &writerState{}
+			var size int
+			for b.Loop() {
+				w.arena, w.entries = w.arena[:0], w.entries[:0]
+				rec.prepare(&w.enc, &tc.p)
+				rec.appendEntry(w, &tc.p)
+				e := w.entries[0]
+				size = e.full.end - e.full.start
+			}
+			b.ReportMetric(float64(size), "record-bytes")
+		})
+	}
+}
+
+// BenchmarkWriterStore is the writer's whole work per exchange, Badger
+// (in memory) included, in batches of maxBatch.
+func BenchmarkWriterStore(b *testing.B) {
+	for _, tc := range writerCases(b) {
+		b.Run(tc.name, func(b *testing.B) {
+			rec := newTestRecorder(b)
+			batch := make([]*pending, 0, maxBatch)
+			b.ReportAllocs()
+			for b.Loop() {
+				p := newPending()
+				reqHeader, respHeader, respBody := p.reqHeader, p.respHeader, p.respBody
+				*p = tc.p
+				p.id, p.start = rec.ids.next()
+				p.reqHeader = append(reqHeader, tc.p.reqHeader...)
+				p.respHeader = append(respHeader, tc.p.respHeader...)
+				p.respBody = append(respBody, tc.p.respBody...)
+				rec.pendingN.Add(1)
+				if batch = append(batch, p); len(batch) == maxBatch {
+					rec.write(batch)
+					batch = batch[:0]
+				}
+			}
+			rec.write(batch)
+		})
+	}
 }

@@ -1,27 +1,16 @@
 package recorder
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/url"
 	"strings"
 )
 
-// build turns what the middleware saw into an exchange: bodies as text,
-// the notes, the decoded form or JSON and the outcome. Nothing is masked
-// yet; linking needs the clear values first.
-func build(p *pending) *Exchange {
-	ex := &p.ex
-	ex.RequestBody = string(p.reqBody)
-	ex.ResponseBody = string(p.respBody)
-	ex.Endpoint, ex.Fault, ex.Script = p.notes.Endpoint, p.notes.Fault, p.notes.Script
-	decodeRequest(ex)
-	ex.Outcome = outcomeOf(ex, p.notes.Dropped, p.panicked)
-	return ex
-}
-
-// decodeRequest fills Form (a url-encoded body, then the query) and JSON.
-func decodeRequest(ex *Exchange) {
+// deriveRequest fills Form (a url-encoded body, then the query) and JSON
+// from the stored URL and body. They are not stored: the body holds
+// them already, and being derived from the stored (masked) body they
+// are masked as it is.
+func deriveRequest(ex *Exchange) {
 	form := url.Values{}
 	switch bodyKind(headerValue(ex.RequestHeaders, "Content-Type"), ex.RequestBody) {
 	case kindForm:
@@ -58,44 +47,41 @@ func decodeJSON(s string) any {
 	return v
 }
 
-// outcomeOf applies the outcome rule: a fault or a dropped connection
-// first; then Capture answers fail by "stat":"error" (they are HTTP 200),
-// others by status or an "error" member.
+// outcomeOf applies the outcome rule to an exchange; see [outcome].
 func outcomeOf(ex *Exchange, dropped, panicked bool) string {
+	var s jsonScan
+	s.reset([]byte(ex.ResponseBody), 0)
+	s.shape = true
+	valid, _ := s.run()
+	t := skipSpace(s.b, 0)
+	ok := valid && t < len(s.b) && s.b[t] == '{' && !s.statBadType
+	return outcome(ex.Endpoint, ex.Status, ex.Fault != "", panicked, dropped,
+		ok && s.statNonEmpty, ok && s.statError, ok && s.hasError)
+}
+
+// outcome is the outcome rule: a fault or a dropped connection first;
+// then Capture answers fail by "stat":"error" (they are HTTP 200), others
+// by status or an "error" member. The answer's members are read as
+// json.Unmarshal reads them into struct{Stat string; Error
+// json.RawMessage}: hasStat says its stat is a non-empty string,
+// statError that it is "error", hasError that its error is not null.
+func outcome(endpoint string, status int, fault, panicked, dropped, hasStat, statError, hasError bool) string {
 	switch {
-	case ex.Fault != "":
+	case fault:
 		return OutcomeFault
 	case panicked:
 		return OutcomePanic
-	case dropped || ex.Status == 0:
+	case dropped || status == 0:
 		return OutcomeDropped
 	}
-	stat, hasError := answerShape(ex.ResponseBody)
-	if strings.HasPrefix(ex.Endpoint, "capture.") || stat != "" {
-		if stat == "error" || ex.Status >= 400 {
+	if strings.HasPrefix(endpoint, "capture.") || hasStat {
+		if statError || status >= 400 {
 			return OutcomeError
 		}
 		return OutcomeOK
 	}
-	if ex.Status >= 400 || hasError {
+	if status >= 400 || hasError {
 		return OutcomeError
 	}
 	return OutcomeOK
-}
-
-// answerShape reads the "stat" and whether an "error" member is present
-// in a JSON object answer.
-func answerShape(body string) (stat string, hasError bool) {
-	t := strings.TrimLeft(body, " \t\r\n")
-	if t == "" || t[0] != '{' {
-		return "", false
-	}
-	var top struct {
-		Stat  string          `json:"stat"`
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal([]byte(t), &top) != nil {
-		return "", false
-	}
-	return top.Stat, len(top.Error) > 0 && !bytes.Equal(top.Error, []byte("null"))
 }

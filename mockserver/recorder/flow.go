@@ -1,9 +1,13 @@
 package recorder
 
 import (
+	"bytes"
+	"encoding/json"
 	"hash/maphash"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 const (
@@ -16,125 +20,206 @@ const (
 	weakLinkWindow = 30 * time.Minute
 )
 
-// link is a value that ties exchanges of one journey together. Tokens,
-// codes, transaction ids and uuids are strong: they are issued once. An
-// e-mail address is weak: it only links within [weakLinkWindow].
+// requestLinkKind names the kind of value a request parameter that links
+// carries, "" for the others. The kinds are link key prefixes. It is a
+// switch rather than a map: the scanner asks for every key of every
+// body, and hashing each key for a lookup cost more than the rest of
+// the scan.
+func requestLinkKind(name []byte) string {
+	switch string(name) {
+	case "token":
+		return "tok"
+	case "access_token":
+		return "at"
+	case "refresh_token":
+		return "rt"
+	case "code", "authorization_code":
+		return "code"
+	case "transaction_id":
+		return "tx"
+	case "uuid":
+		return "uuid"
+	case "emailAddress", "signInEmailAddress", "email":
+		return "mail"
+	}
+	return ""
+}
+
+// answerLinkKind is requestLinkKind for the answer members that link, at
+// any depth (capture_user.uuid, result.email, oauth_token.access_token …).
+func answerLinkKind(name []byte) string {
+	switch string(name) {
+	case "access_token":
+		return "at"
+	case "refresh_token":
+		return "rt"
+	case "authorization_code":
+		return "code"
+	case "transaction_id":
+		return "tx"
+	case "uuid":
+		return "uuid"
+	case "email":
+		return "mail"
+	case "token":
+		return "tok"
+	}
+	return ""
+}
+
+// linkSink collects the link values of one exchange, read from the
+// clear request and answer, as hashes: the index must not hold tokens in
+// clear, and hashing the bytes where they lie spares a string each.
+type linkSink struct {
+	seed    maphash.Seed
+	links   []link
+	onegini bool // "data" identifiers link too
+	scratch []byte
+}
+
+// link is the hash of a value that ties exchanges of one journey
+// together, such as "at:<access token>". Tokens, codes, transaction ids
+// and uuids are strong: they are issued once. An e-mail address is weak:
+// it only links within [weakLinkWindow].
 type link struct {
-	key  string
+	hash uint64
 	weak bool
 }
 
-// Request parameters that link, by the kind of value they carry.
-var requestLinks = map[string]string{
-	"token": "tok", "access_token": "at", "refresh_token": "rt", "code": "code",
-	"authorization_code": "code", "transaction_id": "tx", "uuid": "uuid",
-	"emailAddress": "mail", "signInEmailAddress": "mail", "email": "mail",
+func (s *linkSink) reset(onegini bool) {
+	s.links, s.onegini = s.links[:0], onegini
 }
 
-// Answer members that link, at any depth (capture_user.uuid, result.email,
-// oauth_token.access_token …).
-var answerLinks = map[string]string{
-	"access_token": "at", "refresh_token": "rt", "authorization_code": "code",
-	"transaction_id": "tx", "uuid": "uuid", "email": "mail", "token": "tok",
+// add files one value of kind.
+func (s *linkSink) add(kind string, v []byte) {
+	v = bytes.TrimSpace(v)
+	if len(v) < 4 {
+		return // too short to identify anything
+	}
+	weak := kind == "mail"
+	key := append(append(append(s.scratch[:0], kind...), ':'), v...)
+	if weak {
+		key = lowerInPlace(key, len(kind)+1)
+	}
+	s.scratch = key
+	s.links = append(s.links, link{hash: maphash.Bytes(s.seed, key), weak: weak})
 }
 
-// linkKeys lists the link values of an exchange, read from the clear
-// request and answer.
-func linkKeys(ex *Exchange) []link {
-	var links []link
-	add := func(kind, v string) {
-		v = strings.TrimSpace(v)
-		if len(v) < 4 {
-			return // too short to identify anything
-		}
-		if kind == "mail" {
-			v = strings.ToLower(v)
-		}
-		links = append(links, link{key: kind + ":" + v, weak: kind == "mail"})
-	}
-	for name, vals := range ex.Form {
-		if kind, ok := requestLinks[name]; ok {
-			for _, v := range vals {
-				add(kind, v)
-			}
+// lowerInPlace lower-cases b[from:] as strings.ToLower would.
+func lowerInPlace(b []byte, from int) []byte {
+	for _, c := range b[from:] {
+		if c >= utf8.RuneSelf {
+			return append(b[:from], bytes.ToLower(b[from:])...)
 		}
 	}
-	if top, ok := ex.JSON.(map[string]any); ok {
-		for name, v := range top {
-			if s, ok := v.(string); ok && requestLinks[name] != "" {
-				add(requestLinks[name], s)
-			}
+	for i := from; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
 		}
 	}
-	if bearer, ok := strings.CutPrefix(headerValue(ex.RequestHeaders, "Authorization"), "Bearer "); ok {
-		add("at", bearer)
-	}
-	walkAnswer(decodeJSON(ex.ResponseBody), "", add)
-	if strings.HasPrefix(ex.Endpoint, "onegini.") {
-		oneginiData(ex, add)
-	}
-	return links
+	return b
 }
 
-// walkAnswer adds the linking members of a decoded answer.
-func walkAnswer(v any, key string, add func(kind, v string)) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			walkAnswer(x, k, add)
-		}
-	case []any:
-		for _, x := range t {
-			walkAnswer(x, key, add)
-		}
-	case string:
-		if kind, ok := answerLinks[key]; ok {
-			add(kind, t)
-		}
+// addJSON files a JSON string (quotes included) as encoding/json would
+// decode it.
+func (s *linkSink) addJSON(kind string, raw []byte, escaped bool) {
+	if !escaped && utf8.Valid(raw) {
+		s.add(kind, raw[1:len(raw)-1])
+		return
 	}
+	s.add(kind, jsonString(raw))
 }
 
-// oneginiData links the "data" of Onegini calls when it is an identifier,
+// jsonString decodes a JSON string as encoding/json does: escapes
+// resolved, invalid UTF-8 replaced.
+func jsonString(raw []byte) []byte {
+	var v string
+	_ = json.Unmarshal(raw, &v)
+	return []byte(v)
+}
+
+// addData files the "data" of an Onegini call when it is an identifier,
 // as in the QR-code flow: the backchannel answers a uuid that the app
 // sends back as the data of complete.
-func oneginiData(ex *Exchange, add func(kind, v string)) {
-	var values []string
-	if top, ok := ex.JSON.(map[string]any); ok {
-		if s, ok := top["data"].(string); ok {
-			values = append(values, s)
-		}
+func (s *linkSink) addData(v []byte) {
+	if s.onegini && len(v) >= 8 && len(v) <= 256 && bytes.IndexAny(v, " \t\r\n{}[]\"") < 0 {
+		s.add("data", v)
 	}
-	values = append(values, ex.Form["data"]...)
-	if top, ok := decodeJSON(ex.ResponseBody).(map[string]any); ok {
-		if s, ok := top["data"].(string); ok {
-			values = append(values, s)
-		}
+}
+
+// addJSONData is addData for a JSON string (quotes included).
+func (s *linkSink) addJSONData(raw []byte) {
+	if !s.onegini {
+		return
 	}
-	for _, v := range values {
-		if len(v) >= 8 && len(v) <= 256 && !strings.ContainsAny(v, " \t\r\n{}[]\"") {
-			add("data", v)
+	v := raw[1 : len(raw)-1]
+	if bytes.IndexAny(v, " {}[]") >= 0 {
+		// Decoding keeps these, and they make it no identifier: JSON
+		// carried in a string, as Onegini scripts send it, ends here.
+		return
+	}
+	if bytes.IndexByte(v, '\\') >= 0 || !utf8.Valid(v) {
+		v = jsonString(raw)
+	}
+	s.addData(v)
+}
+
+// addForm files the linking parameters of a url-encoded string, read as
+// url.ParseQuery reads it.
+func (s *linkSink) addForm(raw string) {
+	if strings.Count(raw, "&") >= maxQueryParams {
+		return // url.ParseQuery refuses it all
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(name, "%+") {
+			var err error
+			if name, err = url.QueryUnescape(name); err != nil {
+				continue
+			}
+		}
+		kind := requestLinkKind([]byte(name))
+		ok := kind != ""
+		if !ok && !(name == "data" && s.onegini) {
+			continue
+		}
+		value, err := url.QueryUnescape(value)
+		if err != nil {
+			continue
+		}
+		if ok {
+			s.add(kind, []byte(value))
+		} else {
+			s.addData([]byte(value))
 		}
 	}
 }
+
+// maxQueryParams is url.ParseQuery's limit on parameters.
+const maxQueryParams = 10000
 
 // linkIndex maps link values (hashed: the index must not hold tokens in
 // clear) to the flow they belong to. It is an approximate LRU of two
 // generations: when the young one is full it becomes the old one, and
 // keys used from the old one move back.
 type linkIndex struct {
-	seed     maphash.Seed
 	capacity int
 	young    map[uint64]linkEntry
 	old      map[uint64]linkEntry
 }
 
 type linkEntry struct {
-	flow string
+	flow xid
 	seen int64 // unix ns of the last exchange that used the key
 }
 
 func newLinkIndex(capacity int) *linkIndex {
-	li := &linkIndex{seed: maphash.MakeSeed(), capacity: max(capacity, 2)}
+	li := &linkIndex{capacity: max(capacity, 2)}
 	li.reset()
 	return li
 }
@@ -161,41 +246,37 @@ func (li *linkIndex) put(h uint64, e linkEntry) {
 	li.young[h] = e
 }
 
-// assign finds the flow of ex from its links — a strong match first, the
-// most recently active one when several match — or starts one, and files
-// every link under it.
-func (li *linkIndex) assign(ex *Exchange, links []link) string {
-	now := ex.Time.UnixNano()
-	hashes := make([]uint64, len(links))
-	for i, l := range links {
-		hashes[i] = maphash.String(li.seed, l.key)
+// assign finds the flow of exchange id, started at now (unix ns), from
+// its links — a strong match first, the most recently active one when
+// several match — or starts one, and files every link under it.
+func (li *linkIndex) assign(id xid, now int64, links []link) xid {
+	flow, ok := li.match(links, now, false)
+	if !ok {
+		flow, ok = li.match(links, now, true)
 	}
-	flow := li.match(links, hashes, now, false)
-	if flow == "" {
-		flow = li.match(links, hashes, now, true)
+	if !ok {
+		flow = id
 	}
-	if flow == "" {
-		flow = ex.ID
-	}
-	for _, h := range hashes {
-		li.put(h, linkEntry{flow: flow, seen: now})
+	for _, l := range links {
+		li.put(l.hash, linkEntry{flow: flow, seen: now})
 	}
 	return flow
 }
 
-func (li *linkIndex) match(links []link, hashes []uint64, now int64, weak bool) string {
-	flow, seen := "", int64(-1<<63)
-	for i, l := range links {
+func (li *linkIndex) match(links []link, now int64, weak bool) (xid, bool) {
+	var flow xid
+	found, seen := false, int64(-1<<63)
+	for _, l := range links {
 		if l.weak != weak {
 			continue
 		}
-		e, ok := li.get(hashes[i])
+		e, ok := li.get(l.hash)
 		if !ok || (weak && now-e.seen > int64(weakLinkWindow)) {
 			continue
 		}
 		if e.seen > seen {
-			flow, seen = e.flow, e.seen
+			flow, seen, found = e.flow, e.seen, true
 		}
 	}
-	return flow
+	return flow, found
 }

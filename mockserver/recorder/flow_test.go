@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -151,4 +152,56 @@ func TestAdminCallsDoNotLink(t *testing.T) {
 		{call{path: "/oauth/auth_native", contentType: formType, body: "token=tok-admin-0001"}, `{"stat":"ok"}`, "a"},
 		{call{method: "GET", path: "/__admin/health?token=tok-admin-0001"}, `{"token":"tok-admin-0001"}`, "admin"},
 	}, nil)
+}
+
+// TestFlowJoinedByAnOlderCall: a call that started before the one that
+// started its flow, but answered after it, still lists in time order,
+// and paging through the flow sees each call once.
+func TestFlowJoinedByAnOlderCall(t *testing.T) {
+	t.Parallel()
+	rec := newTestRecorder(t)
+	mk := func(token string) *pending {
+		p := &pending{method: "POST", status: 200, reqHeader: []string{"Content-Type", formType},
+			reqBody: []byte("token=" + token), respBody: []byte(`{"stat":"ok"}`)}
+		p.url.Path, p.notes.Endpoint = "/oauth/auth_native", "capture.auth_native"
+		p.id, p.start = rec.ids.next()
+		return p
+	}
+	olderP, starterP, laterP := mk("tok-shared-0001"), mk("tok-shared-0001"), mk("tok-shared-0001")
+	otherP := mk("tok-other-0002")
+	older, starter, later, other := olderP.id, starterP.id, laterP.id, otherP.id
+	rec.pendingN.Add(4)
+	rec.write([]*pending{starterP, otherP, olderP, laterP}) // releases them
+	flowID := starter.String()
+	journey, err := rec.Flow(flowID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ex := range journey {
+		got = append(got, ex.ID)
+		equal(t, "flow", ex.FlowID, flowID)
+	}
+	equal(t, "oldest first", fmt.Sprint(got), fmt.Sprint([]string{older.String(), flowID, later.String()}))
+	for _, limit := range []int{1, 2, 3} {
+		var paged []string
+		q := Query{FlowID: flowID, Limit: limit}
+		for {
+			rows, next, err := rec.ListSummaries(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows {
+				paged = append(paged, row.ID)
+			}
+			if next == "" {
+				break
+			}
+			q.Before = next
+		}
+		equal(t, fmt.Sprint("newest first by ", limit), fmt.Sprint(paged),
+			fmt.Sprint([]string{later.String(), flowID, older.String()}))
+	}
+	rows, _, _ := rec.ListSummaries(Query{FlowID: other.String()})
+	equal(t, "a flow of one", len(rows), 1)
 }

@@ -1,11 +1,12 @@
 package recorder
 
 import (
-	"encoding/json"
 	"mime"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Mask replaces every masked value. It needs no escaping in a URL, a form
@@ -43,12 +44,12 @@ func (ru rule) masks(key string, str bool) bool {
 var secretKeys = []string{"code", "authorization_code", "auth_code", "api_key", "apikey",
 	"client_assertion", "authorization", "cookie"}
 
-func isSecretKey(key string) bool {
+func isSecretKey[S ~string | ~[]byte](key S) bool {
 	if containsFold(key, "secret") || hasSuffixFold(key, "token") {
 		return true
 	}
 	for _, k := range secretKeys {
-		if strings.EqualFold(key, k) {
+		if strings.EqualFold(string(key), k) {
 			return true
 		}
 	}
@@ -56,10 +57,15 @@ func isSecretKey(key string) bool {
 }
 
 // containsFold is an allocation-free, ASCII case-insensitive
-// strings.Contains for lower-case needles.
-func containsFold(s, lowerNeedle string) bool {
+// strings.Contains for lower-case ASCII needles. Only where the first
+// byte matches, give or take case, does it compare the rest.
+func containsFold[S ~string | ~[]byte](s S, lowerNeedle string) bool {
+	if len(lowerNeedle) == 0 {
+		return true
+	}
+	first := lowerNeedle[0]
 	for i := 0; i+len(lowerNeedle) <= len(s); i++ {
-		if hasPrefixFold(s[i:], lowerNeedle) {
+		if s[i]|0x20 == first && hasPrefixFold(s[i:], lowerNeedle) {
 			return true
 		}
 	}
@@ -82,7 +88,7 @@ func hasPrefixFold[S ~string | ~[]byte](s S, lowerPrefix string) bool {
 	return true
 }
 
-func hasSuffixFold(s, lowerSuffix string) bool {
+func hasSuffixFold[S ~string | ~[]byte](s S, lowerSuffix string) bool {
 	return len(s) >= len(lowerSuffix) && hasPrefixFold(s[len(s)-len(lowerSuffix):], lowerSuffix)
 }
 
@@ -117,31 +123,48 @@ func maskURL(u string, ru rule) string {
 }
 
 // maskQuery masks url-encoded pairs in place, keeping their order and
-// encoding, so the result reads (and parses) like what was sent.
+// encoding, so the result reads (and parses) like what was sent. When
+// nothing is masked it returns raw without allocating.
 func maskQuery(raw string, ru rule) string {
-	if raw == "" {
+	first := -1
+	for i, rest := 0, raw; ; {
+		pair, next, more := strings.Cut(rest, "&")
+		if queryKeyMasks(pair, ru) {
+			first = i
+			break
+		}
+		if !more {
+			break
+		}
+		i, rest = i+len(pair)+1, next
+	}
+	if first < 0 {
 		return raw
 	}
 	var b strings.Builder
-	changed := false
-	for i, pair := range strings.Split(raw, "&") {
+	b.Grow(len(raw))
+	b.WriteString(raw[:first])
+	for i, pair := range strings.Split(raw[first:], "&") {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		key, _, _ := strings.Cut(pair, "=")
-		name, err := url.QueryUnescape(key)
-		if err != nil {
-			name = key
-		}
-		if ru.masks(name, true) {
-			pair, changed = key+"="+Mask, true
+		if queryKeyMasks(pair, ru) {
+			key, _, _ := strings.Cut(pair, "=")
+			pair = key + "=" + Mask
 		}
 		b.WriteString(pair)
 	}
-	if !changed {
-		return raw
-	}
 	return b.String()
+}
+
+// queryKeyMasks reports whether ru masks the value of a url-encoded pair.
+func queryKeyMasks(pair string, ru rule) bool {
+	key, _, _ := strings.Cut(pair, "=")
+	name, err := url.QueryUnescape(key)
+	if err != nil {
+		name = key
+	}
+	return ru.masks(name, true)
 }
 
 // maskValues returns v with the covered values masked; v itself is left
@@ -222,11 +245,13 @@ func maskBody(body, contentType string, ru rule) string {
 	case kindForm:
 		return maskQuery(body, ru)
 	case kindJSON:
-		if masked, ok := maskJSON([]byte(body), ru); ok {
-			return string(masked)
-		}
-		if json.Valid([]byte(body)) {
-			return body
+		var s jsonScan
+		s.reset([]byte(body), ru)
+		if valid, _ := s.run(); valid {
+			if len(s.cuts) == 0 {
+				return body
+			}
+			return string(applyCuts(make([]byte, 0, len(body)), s.b, s.cuts))
 		}
 	}
 	return maskLoose(body, ru)
@@ -240,18 +265,48 @@ const (
 	kindJSON
 )
 
-func bodyKind(contentType, body string) kind {
-	mt, _, err := mime.ParseMediaType(contentType)
-	switch {
-	case err == nil && mt == "application/x-www-form-urlencoded":
-		return kindForm
-	case err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
-		return kindJSON
+// bodyKind tells how a body is read: by its media type, else by its
+// first character.
+func bodyKind[S ~string | ~[]byte](contentType string, body S) kind {
+	if k := mediaKind(contentType); k != kindOther {
+		return k
 	}
-	if t := strings.TrimLeft(body, " \t\r\n"); t != "" && (t[0] == '{' || t[0] == '[') {
+	if t := skipSpace(body, 0); t < len(body) && (body[t] == '{' || body[t] == '[') {
 		return kindJSON
 	}
 	return kindOther
+}
+
+// mediaKinds remembers the kind of each content type seen: a server
+// sends the same few again and again, and parsing one costs a map.
+var mediaKinds sync.Map // string → kind
+
+// maxMediaKinds bounds mediaKinds; past it types are parsed each time.
+const maxMediaKinds = 256
+
+var nMediaKinds atomic.Int32
+
+func mediaKind(contentType string) kind {
+	if contentType == "" {
+		return kindOther
+	}
+	if k, ok := mediaKinds.Load(contentType); ok {
+		return k.(kind)
+	}
+	k := kindOther
+	mt, _, err := mime.ParseMediaType(contentType)
+	switch {
+	case err == nil && mt == "application/x-www-form-urlencoded":
+		k = kindForm
+	case err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
+		k = kindJSON
+	}
+	if nMediaKinds.Load() < maxMediaKinds {
+		if _, loaded := mediaKinds.LoadOrStore(contentType, k); !loaded {
+			nMediaKinds.Add(1)
+		}
+	}
+	return k
 }
 
 // Patterns for bodies that do not parse. Values may be cut off by the
@@ -305,8 +360,7 @@ func maskTree(key string, v any, ru rule) any {
 // maskNested masks JSON carried inside a string, such as the payload of an
 // Onegini script in "data".
 func maskNested(s string, ru rule) string {
-	t := strings.TrimLeft(s, " \t\r\n")
-	if t == "" || (t[0] != '{' && t[0] != '[') {
+	if t := skipSpace(s, 0); t == len(s) || (s[t] != '{' && s[t] != '[') {
 		return s
 	}
 	if masked, ok := maskJSON([]byte(s), ru); ok {

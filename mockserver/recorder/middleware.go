@@ -8,20 +8,78 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
 )
 
 // pending is an exchange as the middleware saw it, before the writer
-// decodes, masks and links it: the request path only copies.
+// masks, links and encodes it: the request path only copies, and as
+// little as it can. Pendings are pooled with their buffers; the writer
+// puts each back once it is stored.
 type pending struct {
-	ex       Exchange
+	id       xid
+	start    time.Time
+	duration float64
+	method   string
+	url      url.URL
+	host     string
+	remote   string
+	proto    string
+	status   int
+
+	reqTruncated, respTruncated bool
+	// Headers as flat name, value pairs: copying the strings is all a
+	// snapshot needs (they are immutable), where Header.Clone built a map.
+	reqHeader, respHeader []string
+	// reqBody is handed to next through the teed body, so it is never
+	// pooled: a handler keeps what it read.
 	reqBody  []byte
 	respBody []byte
 	notes    Notes
-	start    time.Time
 	panicked bool
+
+	// What the writer's prepare made of it: the record up to its
+	// bodies, the bodies as stored (in bodyBuf), the summary but its
+	// flow, and the link values.
+	linking         bool
+	links           []link
+	record, summary []byte
+	bodies          [2]storedBody
+	bodyBuf         []byte
+}
+
+var pendingPool = sync.Pool{New: func() any { return new(pending) }}
+
+// maxPooledBody bounds the answer buffer a pooled pending keeps, so that
+// a few large answers do not pin memory for good.
+const maxPooledBody = 16 << 10
+
+func newPending() *pending { return pendingPool.Get().(*pending) }
+
+// release puts p back in the pool, keeping its buffers.
+func (p *pending) release() {
+	*p = pending{reqHeader: p.reqHeader[:0], respHeader: p.respHeader[:0], respBody: p.respBody[:0],
+		links: p.links[:0], record: p.record[:0], summary: p.summary[:0], bodyBuf: p.bodyBuf[:0]}
+	if cap(p.respBody) > maxPooledBody {
+		p.respBody = nil
+	}
+	if cap(p.bodyBuf) > maxPooledBody {
+		p.bodyBuf = nil
+	}
+	pendingPool.Put(p)
+}
+
+// snapshotHeader appends h as name, value pairs.
+func snapshotHeader(dst []string, h http.Header) []string {
+	for name, vals := range h {
+		for _, v := range vals {
+			dst = append(dst, name, v)
+		}
+	}
+	return dst
 }
 
 // Wrap returns next with every exchange recorded. It fits gorilla/mux's
@@ -39,15 +97,35 @@ func (r *Recorder) Wrap(next http.Handler) http.Handler {
 	})
 }
 
+// notesContext carries the request's Notes: context.WithValue and the
+// Notes in one allocation, with the capture writer and the teed body,
+// which live exactly as long. It is never pooled: a handler may keep its
+// context, writer or body.
+type notesContext struct {
+	context.Context
+	notes Notes
+	cw    captureWriter
+	tee   teedBody
+}
+
+func (c *notesContext) Value(key any) any {
+	if key == (notesKey{}) {
+		return &c.notes
+	}
+	return c.Context.Value(key)
+}
+
 func (r *Recorder) serve(w http.ResponseWriter, req *http.Request, next http.Handler) {
-	p := &pending{}
-	p.ex.ID, p.start = r.ids.next()
-	p.ex.Time = p.start.UTC()
-	notes := &Notes{}
-	req = req.WithContext(context.WithValue(req.Context(), notesKey{}, notes))
-	p.reqBody, p.ex.RequestTruncated = r.teeBody(req)
-	p.ex.RequestHeaders = req.Header.Clone()
-	cw := &captureWriter{w: w, notes: notes, max: r.maxBody}
+	p := newPending()
+	p.id, p.start = r.ids.next()
+	ctx := &notesContext{Context: req.Context()}
+	notes := &ctx.notes
+	req = req.WithContext(ctx)
+	p.reqBody, p.reqTruncated = r.teeBody(req, &ctx.tee)
+	// The headers as sent: next may change the map.
+	p.reqHeader = snapshotHeader(p.reqHeader, req.Header)
+	cw := &ctx.cw
+	*cw = captureWriter{w: w, p: p, notes: notes, max: r.maxBody}
 	defer func() {
 		// A panicking handler is recorded too, then the panic goes on
 		// so net/http behaves as without the recorder.
@@ -69,20 +147,19 @@ func asError(v any) error {
 
 // finish completes p after next returned and queues it.
 func (r *Recorder) finish(p *pending, req *http.Request, cw *captureWriter, notes *Notes) {
-	ex := &p.ex
-	// p.start keeps the monotonic clock reading that ex.Time lost.
-	ex.DurationMS = float64(r.now().Sub(p.start)) / float64(time.Millisecond)
-	ex.Method, ex.URL, ex.Path = req.Method, req.URL.RequestURI(), req.URL.Path
-	ex.Host, ex.RemoteAddr, ex.Proto = req.Host, req.RemoteAddr, req.Proto
-	ex.Status, ex.ResponseTruncated = cw.status, cw.truncated
+	// p.start keeps the monotonic clock reading.
+	p.duration = float64(r.now().Sub(p.start)) / float64(time.Millisecond)
+	p.method, p.url, p.host, p.remote, p.proto = req.Method, *req.URL, req.Host, req.RemoteAddr, req.Proto
+	p.status, p.respTruncated = cw.status, cw.truncated
 	if !cw.wroteHeader && !cw.hijacked && !p.panicked && !notes.Dropped {
-		ex.Status = http.StatusOK
+		p.status = http.StatusOK
 	}
-	ex.ResponseHeaders = cw.header
-	if ex.ResponseHeaders == nil && !cw.hijacked {
-		ex.ResponseHeaders = cw.w.Header().Clone()
+	if !cw.wroteHeader && !cw.hijacked {
+		p.respHeader = snapshotHeader(p.respHeader, cw.w.Header())
 	}
-	p.respBody = cw.body.Bytes()
+	// From now on the writer owns p: a handler that writes after
+	// returning (which net/http forbids) must not reach it.
+	cw.p = nil
 	p.notes = *notes
 	if p.notes.Endpoint == "" {
 		p.notes.Endpoint = r.endpointOf(req)
@@ -92,17 +169,18 @@ func (r *Recorder) finish(p *pending, req *http.Request, cw *captureWriter, note
 
 // teeBody reads up to the cap of the body and puts back a body that
 // yields everything, read or not, so next sees what the client sent.
-func (r *Recorder) teeBody(req *http.Request) ([]byte, bool) {
+func (r *Recorder) teeBody(req *http.Request, tee *teedBody) ([]byte, bool) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, false
 	}
 	read, err := readUpTo(req.Body, r.maxBody+1, req.ContentLength)
-	var rest io.Reader = bytes.NewReader(read)
+	tee.closer = req.Body
+	tee.read.Reset(read)
 	if err != nil || len(read) > r.maxBody {
 		// Not all of it was read: the rest, or the error, follows.
-		rest = io.MultiReader(rest, req.Body)
+		tee.more = req.Body
 	}
-	req.Body = &teedBody{Reader: rest, closer: req.Body}
+	req.Body = tee
 	if len(read) > r.maxBody {
 		return read[:r.maxBody], true
 	}
@@ -135,41 +213,34 @@ func readUpTo(body io.Reader, limit int, contentLength int64) ([]byte, error) {
 	return buf, nil
 }
 
+// teedBody yields what teeBody read, then the rest of the body, as
+// io.MultiReader over a bytes.Reader did in three allocations.
 type teedBody struct {
-	io.Reader
+	read   bytes.Reader
+	more   io.Reader
 	closer io.Closer
+}
+
+func (b *teedBody) Read(p []byte) (int, error) {
+	if b.read.Len() > 0 {
+		return b.read.Read(p)
+	}
+	if b.more != nil {
+		return b.more.Read(p)
+	}
+	return 0, io.EOF
 }
 
 func (b *teedBody) Close() error { return b.closer.Close() }
 
-// enqueue hands p to the writer. When the queue is full the oldest
-// waiting exchange makes room: the newest are the ones being looked at.
-func (r *Recorder) enqueue(p *pending) {
-	r.pendingN.Add(1)
-	for {
-		select {
-		case r.queue <- p:
-			return
-		default:
-		}
-		select {
-		case <-r.queue:
-			r.pendingN.Add(-1)
-			r.dropped.Add(1)
-		default:
-		}
-	}
-}
-
 // captureWriter passes the answer through and keeps a copy of its status,
-// headers and the first bytes of its body.
+// headers and the first bytes of its body in the pending exchange.
 type captureWriter struct {
 	w           http.ResponseWriter
+	p           *pending // nil once the exchange is queued
 	notes       *Notes
 	max         int
 	status      int
-	header      http.Header
-	body        bytes.Buffer
 	truncated   bool
 	wroteHeader bool
 	hijacked    bool
@@ -182,7 +253,9 @@ func (c *captureWriter) WriteHeader(status int) {
 		// Informational answers (100, 103) come before the real one.
 		c.wroteHeader, c.status = true, status
 		// The headers as sent: the handler may change the map later.
-		c.header = c.w.Header().Clone()
+		if c.p != nil {
+			c.p.respHeader = snapshotHeader(c.p.respHeader, c.w.Header())
+		}
 	}
 	c.w.WriteHeader(status)
 }
@@ -191,11 +264,13 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 	if !c.wroteHeader {
 		c.WriteHeader(http.StatusOK)
 	}
-	if room := c.max - c.body.Len(); len(b) > room {
-		c.truncated = true
-		c.body.Write(b[:max(room, 0)])
-	} else {
-		c.body.Write(b)
+	if p := c.p; p != nil {
+		if room := c.max - len(p.respBody); len(b) > room {
+			c.truncated = true
+			p.respBody = append(p.respBody, b[:max(room, 0)]...)
+		} else {
+			p.respBody = append(p.respBody, b...)
+		}
 	}
 	return c.w.Write(b)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -58,7 +59,7 @@ func (r *Recorder) Get(id string, reveal bool) (Exchange, bool, error) {
 	var found bool
 	err := r.db.Badger().View(func(txn *badger.Txn) error {
 		var err error
-		found, err = loadFull(txn, id, &ex)
+		found, err = loadFull(txn, id, &ex, newBlobReader(txn))
 		return err
 	})
 	if found && !reveal {
@@ -67,7 +68,7 @@ func (r *Recorder) Get(id string, reveal bool) (Exchange, bool, error) {
 	return ex, found, err
 }
 
-func loadFull(txn *badger.Txn, id string, ex *Exchange) (bool, error) {
+func loadFull(txn *badger.Txn, id string, ex *Exchange, blobs *blobReader) (bool, error) {
 	item, err := txn.Get([]byte(keyFull + id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return false, nil
@@ -75,14 +76,7 @@ func loadFull(txn *badger.Txn, id string, ex *Exchange) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, item.Value(func(raw []byte) error { return decodeExchange(raw, ex) })
-}
-
-// decodeExchange keeps JSON numbers exact, as they were recorded.
-func decodeExchange(raw []byte, ex *Exchange) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	return dec.Decode(ex)
+	return true, item.Value(func(raw []byte) error { return decodeRecord(id, raw, ex, blobs) })
 }
 
 // List returns a page of the exchanges q selects, newest first.
@@ -91,10 +85,11 @@ func (r *Recorder) List(q Query) (Page, error) {
 	page := Page{Exchanges: []Exchange{}, Total: int(r.stored.Load())}
 	err := r.db.Badger().View(func(txn *badger.Txn) error {
 		var err error
+		blobs := newBlobReader(txn)
 		page.Next, err = r.walk(txn, q, func(id string, _ *summaryView, ex *Exchange) error {
 			if ex == nil {
 				ex = &Exchange{}
-				if _, err := loadFull(txn, id, ex); err != nil {
+				if _, err := loadFull(txn, id, ex, blobs); err != nil {
 					return err
 				}
 				if !q.Reveal {
@@ -136,14 +131,14 @@ func (r *Recorder) Flow(flowID string) ([]Exchange, error) {
 	r.Flush()
 	out := []Exchange{}
 	err := r.db.Badger().View(func(txn *badger.Txn) error {
-		prefix := []byte(flowKey(flowID, ""))
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix, opts.PrefetchValues = prefix, false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		ids, err := flowMembers(txn, flowID, "", false)
+		if err != nil {
+			return err
+		}
+		blobs := newBlobReader(txn)
+		for _, id := range ids {
 			var ex Exchange
-			found, err := loadFull(txn, string(it.Item().Key()[len(prefix):]), &ex)
+			found, err := loadFull(txn, id, &ex, blobs)
 			if err != nil {
 				return err
 			}
@@ -155,6 +150,60 @@ func (r *Recorder) Flow(flowID string) ([]Exchange, error) {
 		return nil
 	})
 	return out, err
+}
+
+// flowMembers lists the IDs of a flow's exchanges, oldest first or newest
+// first, those before the cursor only when it is set: the ones in the
+// flow index and the exchange that started the flow, which has no entry
+// there. It need not be the oldest: a call that started earlier but
+// answered later can join it.
+func flowMembers(txn *badger.Txn, flowID, before string, newestFirst bool) ([]string, error) {
+	prefix := flowKey(flowID, "")
+	var ids []string
+	var it *badger.Iterator
+	var start []byte
+	if newestFirst {
+		it, start = reverseIterator(txn, prefix, before)
+	} else {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.PrefetchValues = []byte(prefix), false
+		it, start = txn.NewIterator(opts), []byte(prefix)
+	}
+	defer it.Close()
+	for it.Seek(start); it.Valid(); it.Next() {
+		if id := string(it.Item().Key()[len(prefix):]); id != before {
+			ids = append(ids, id)
+		}
+	}
+	own, err := startsFlow(txn, flowID)
+	if err != nil || !own || (before != "" && flowID >= before) {
+		return ids, err
+	}
+	i, found := slices.BinarySearchFunc(ids, flowID, func(a, b string) int {
+		if newestFirst {
+			return strings.Compare(b, a)
+		}
+		return strings.Compare(a, b)
+	})
+	if !found { // stored by an earlier version, it may be indexed
+		ids = slices.Insert(ids, i, flowID)
+	}
+	return ids, nil
+}
+
+// startsFlow reports whether exchange id is stored and started its flow.
+func startsFlow(txn *badger.Txn, id string) (bool, error) {
+	item, err := txn.Get([]byte(keySummary + id))
+	if err != nil {
+		return false, ignoreMissing(err)
+	}
+	own := false
+	err = item.Value(func(raw []byte) error {
+		v, ok := parseSummary(raw)
+		own = ok && string(v.flow) == id
+		return nil
+	})
+	return own, err
 }
 
 // matchFunc receives each match: the summary when the walk read
@@ -213,18 +262,27 @@ func reverseIterator(txn *badger.Txn, prefix, before string) (*badger.Iterator, 
 
 // walkSummaries reads summary records: all of them, or those of one flow.
 func walkSummaries(txn *badger.Txn, q Query, f *filter, visit matchFunc) error {
-	prefix := keySummary
 	if q.FlowID != "" {
-		prefix = flowKey(q.FlowID, "")
+		// A flow holds a handful of exchanges: list them, then read.
+		ids, err := flowMembers(txn, q.FlowID, q.Before, true)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := visitSummary(txn, nil, id, true, f, visit); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	it, start := reverseIterator(txn, prefix, q.Before)
+	it, start := reverseIterator(txn, keySummary, q.Before)
 	defer it.Close()
 	for it.Seek(start); it.Valid(); it.Next() {
-		id := string(it.Item().Key()[len(prefix):])
+		id := string(it.Item().Key()[len(keySummary):])
 		if id == q.Before {
 			continue
 		}
-		if err := visitSummary(txn, it.Item(), id, q.FlowID != "", f, visit); err != nil {
+		if err := visitSummary(txn, it.Item(), id, false, f, visit); err != nil {
 			return err
 		}
 	}
@@ -249,7 +307,7 @@ func visitSummary(txn *badger.Txn, item *badger.Item, id string, byFlow bool, f 
 			return visit(id, &sv, nil)
 		}
 		var ex Exchange
-		if found, err := loadFull(txn, id, &ex); err != nil || !found {
+		if found, err := loadFull(txn, id, &ex, newBlobReader(txn)); err != nil || !found {
 			return err
 		}
 		if f.matchText(&ex) {
@@ -271,22 +329,43 @@ func ignoreMissing(err error) error {
 func walkFull(txn *badger.Txn, before string, f *filter, visit matchFunc) error {
 	it, start := reverseIterator(txn, keyFull, before)
 	defer it.Close()
+	var scratch []byte
+	blobs := newBlobReader(txn)
 	for it.Seek(start); it.Valid(); it.Next() {
 		id := string(it.Item().Key()[len(keyFull):])
 		if id == before {
 			continue
 		}
 		err := it.Item().Value(func(raw []byte) error {
-			if !f.mayContain(raw) {
+			text := searchable(raw, scratch, blobs)
+			if len(text) > len(raw) {
+				scratch = text
+			}
+			if !f.mayContain(text) {
 				return nil
 			}
+			// The form and JSON are only derived for a match: the text
+			// is not searched in them.
 			var ex Exchange
-			if err := decodeExchange(raw, &ex); err != nil {
+			legacy := raw[0] == '{'
+			var err error
+			if legacy {
+				err = decodeRecord(id, raw, &ex, blobs)
+			} else {
+				err = decodeFields(id, raw, &ex, blobs)
+			}
+			if err != nil {
 				return err
 			}
 			sv := summaryView{status: ex.Status, method: []byte(ex.Method), endpoint: []byte(ex.Endpoint),
 				outcome: []byte(ex.Outcome), flow: []byte(ex.FlowID)}
-			if f.matchSummary(&sv) && f.matchText(&ex) {
+			if !f.matchSummary(&sv) {
+				return nil
+			}
+			if !legacy {
+				deriveRequest(&ex)
+			}
+			if f.matchText(&ex) {
 				return visit(id, nil, &ex)
 			}
 			return nil
@@ -306,11 +385,11 @@ type filter struct {
 	outcome  []byte
 	flow     []byte
 	text     string
-	// parts are the pieces of text that must appear in a stored record,
-	// JSON-encoded, for the text to match what the caller sees; see
-	// rawParts.
-	parts  []string
-	reveal bool
+	// parts are the pieces of text that must appear in a stored record
+	// for the text to match what the caller sees, as they are stored:
+	// raw, and JSON-encoded in records written as JSON; see rawParts.
+	parts, jsonParts []string
+	reveal           bool
 }
 
 func newFilter(q Query) *filter {
@@ -318,7 +397,7 @@ func newFilter(q Query) *filter {
 		text: strings.ToLower(q.Text), reveal: q.Reveal}
 	ep, prefix := strings.CutSuffix(q.Endpoint, "*")
 	f.endpoint, f.prefix = []byte(ep), prefix
-	f.parts = rawParts(f.text)
+	f.parts, f.jsonParts = rawParts(f.text, false), rawParts(f.text, true)
 	return f
 }
 
@@ -339,8 +418,12 @@ func (f *filter) matchSummary(sv *summaryView) bool {
 // mayContain is a cheap check on the stored bytes: a record that does not
 // hold the text anywhere cannot match.
 func (f *filter) mayContain(raw []byte) bool {
+	parts := f.parts
+	if len(raw) > 0 && raw[0] == '{' {
+		parts = f.jsonParts
+	}
 	var lower []byte
-	for _, part := range f.parts {
+	for _, part := range parts {
 		if isASCII(part) {
 			if indexFold(raw, part) < 0 {
 				return false
@@ -360,17 +443,20 @@ func (f *filter) mayContain(raw []byte) bool {
 // rawParts splits the text where what the caller sees differs from what
 // is stored — the ": " between a header's name and value, the [Mask] in
 // place of a secret, and newlines and tabs, which JSON escapes — and
-// returns the pieces JSON-encoded as they are stored. Each must appear in
-// a record that matches.
-func rawParts(text string) []string {
+// returns the pieces as they are stored (JSON-encoded when asJSON). Each
+// must appear in a record that matches.
+func rawParts(text string, asJSON bool) []string {
 	var parts []string
 	for _, piece := range strings.FieldsFunc(text, func(c rune) bool { return strings.ContainsRune(":*\r\n\t", c) }) {
 		piece = strings.TrimSpace(piece)
 		if piece == "" || !utf8.ValidString(piece) {
 			continue
 		}
-		enc, _ := json.Marshal(piece)
-		parts = append(parts, strings.ToLower(string(enc[1:len(enc)-1])))
+		if asJSON {
+			enc, _ := json.Marshal(piece)
+			piece = string(enc[1 : len(enc)-1])
+		}
+		parts = append(parts, strings.ToLower(piece))
 	}
 	return parts
 }

@@ -23,6 +23,7 @@
 package recorder
 
 import (
+	"hash/maphash"
 	"net/http"
 	"strings"
 	"sync"
@@ -67,7 +68,14 @@ type Recorder struct {
 	limit  atomic.Int64
 	maxAge atomic.Int64
 
-	queue    chan *pending
+	// queue holds the exchanges waiting for the writer, oldest first, in
+	// a ring; wake tells the writer that the first one arrived or that a
+	// batch is full. A channel per exchange woke the writer for each one.
+	queueMu  sync.Mutex
+	queue    []*pending
+	qHead    int
+	qLen     int
+	wake     chan struct{}
 	flushReq chan chan struct{}
 	done     chan struct{}
 	stopped  chan struct{}
@@ -85,6 +93,16 @@ type Recorder struct {
 
 	subsMu sync.Mutex
 	subs   map[chan Exchange]struct{}
+	// nSubs lets the writer skip building events nobody reads.
+	nSubs atomic.Int32
+
+	// w is the writer's scratch, reused from batch to batch.
+	w writerState
+	// linkSeed hashes link values, blobSeeds bodies.
+	linkSeed  maphash.Seed
+	blobSeeds [2]maphash.Seed
+	// blobs is what the writer knows of the stored blobs; storeMu.
+	blobs blobCache
 
 	pendingN    atomic.Int64
 	recorded    atomic.Uint64
@@ -141,6 +159,7 @@ func New(db *storage.DB, opts ...Option) *Recorder {
 		endpointOf: routeName,
 		maxBody:    DefaultMaxBody,
 		queueSize:  DefaultQueue,
+		wake:       make(chan struct{}, 1),
 		flushReq:   make(chan chan struct{}),
 		done:       make(chan struct{}),
 		stopped:    make(chan struct{}),
@@ -152,7 +171,10 @@ func New(db *storage.DB, opts ...Option) *Recorder {
 	for _, opt := range opts {
 		opt(r)
 	}
-	r.queue = make(chan *pending, max(r.queueSize, 1))
+	r.queue = make([]*pending, max(r.queueSize, 1))
+	r.linkSeed = maphash.MakeSeed()
+	r.blobSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	r.blobs.reset()
 	r.ids.now = r.now
 	r.loadCount()
 	go r.run()
@@ -195,6 +217,7 @@ func (r *Recorder) Close() error {
 			close(ch)
 			delete(r.subs, ch)
 		}
+		r.nSubs.Store(0)
 		r.subsMu.Unlock()
 	})
 	return nil
@@ -251,11 +274,13 @@ func (r *Recorder) Subscribe() (<-chan Exchange, func()) {
 		return ch, func() {}
 	}
 	r.subs[ch] = struct{}{}
+	r.nSubs.Store(int32(len(r.subs)))
 	return ch, func() {
 		r.subsMu.Lock()
 		defer r.subsMu.Unlock()
 		if _, ok := r.subs[ch]; ok {
 			delete(r.subs, ch)
+			r.nSubs.Store(int32(len(r.subs)))
 			close(ch)
 		}
 	}
@@ -282,8 +307,17 @@ type idSource struct {
 	seq    uint32
 }
 
+// xid is an exchange ID before it is formatted: the request path and the
+// flow index keep it as numbers.
+type xid struct {
+	ns  int64
+	seq uint32
+}
+
+func (x xid) String() string { return formatID(x.ns, x.seq) }
+
 // next returns a new ID and the time it stands for.
-func (s *idSource) next() (string, time.Time) {
+func (s *idSource) next() (xid, time.Time) {
 	t := s.now()
 	ns := t.UnixNano()
 	s.mu.Lock()
@@ -292,16 +326,25 @@ func (s *idSource) next() (string, time.Time) {
 	} else if s.seq++; s.seq > 0xffff {
 		s.lastNS, s.seq = s.lastNS+1, 0
 	}
-	ns, seq := s.lastNS, s.seq
+	id := xid{s.lastNS, s.seq}
 	s.mu.Unlock()
-	return formatID(ns, seq), t
+	return id, t
 }
 
 const hexDigits = "0123456789abcdef"
 
 func formatID(ns int64, seq uint32) string {
-	var b [20]byte
-	u := uint64(ns)
+	var b [idLen]byte
+	return string(appendID(b[:0], xid{ns, seq}))
+}
+
+// idLen is the length of a formatted ID.
+const idLen = 20
+
+// appendID appends the 20 hex digits of id.
+func appendID(dst []byte, id xid) []byte {
+	var b [idLen]byte
+	u, seq := uint64(id.ns), id.seq
 	for i := 15; i >= 0; i-- {
 		b[i] = hexDigits[u&0xf]
 		u >>= 4
@@ -310,12 +353,12 @@ func formatID(ns int64, seq uint32) string {
 		b[i] = hexDigits[seq&0xf]
 		seq >>= 4
 	}
-	return string(b[:])
+	return append(dst, b[:]...)
 }
 
 // idNanos reads the time back out of an ID; ok is false for a malformed one.
 func idNanos(id string) (int64, bool) {
-	if len(id) != 20 {
+	if len(id) != idLen {
 		return 0, false
 	}
 	var u uint64

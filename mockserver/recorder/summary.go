@@ -14,25 +14,34 @@ import (
 //	version byte, time (int64 ns), duration (float64 bits), status (uvarint),
 //	then method, path, endpoint, outcome, flow id (uvarint length + bytes).
 //
-// The ID is the record's key.
-const summaryVersion = 1
+// The ID is the record's key. In version 2 an exchange whose flow is its
+// own has no entry in the flow index (see [flowKey]); in version 1 every
+// exchange has one.
+const summaryVersion = 2
 
-func encodeSummary(ex *Exchange) []byte {
-	b := make([]byte, 0, 64+len(ex.Path)+len(ex.Endpoint))
+// appendSummary appends the summary of f but its flow ID, which comes
+// last: the writer adds it once the exchange is linked.
+func appendSummary(b []byte, f *recordFields) []byte {
 	b = append(b, summaryVersion)
-	b = binary.LittleEndian.AppendUint64(b, uint64(ex.Time.UnixNano()))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(ex.DurationMS))
-	b = binary.AppendUvarint(b, uint64(ex.Status))
-	for _, s := range [...]string{ex.Method, ex.Path, ex.Endpoint, ex.Outcome, ex.FlowID} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(f.timeNS))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.duration))
+	b = binary.AppendUvarint(b, uint64(f.status))
+	for _, s := range [...]string{f.method, f.path, f.endpoint, f.outcome} {
+		b = appendString(b, s)
 	}
 	return b
+}
+
+// finishSummary appends the flow ID to a summary.
+func finishSummary(b []byte, flow xid) []byte {
+	b = binary.AppendUvarint(b, idLen)
+	return appendID(b, flow)
 }
 
 // summaryView reads a summary record in place, without allocating; its
 // slices are only valid while the record is.
 type summaryView struct {
+	version  byte
 	timeNS   int64
 	duration float64
 	status   int
@@ -45,9 +54,10 @@ type summaryView struct {
 
 func parseSummary(b []byte) (summaryView, bool) {
 	var v summaryView
-	if len(b) < 17 || b[0] != summaryVersion {
+	if len(b) < 17 || b[0] < 1 || b[0] > summaryVersion {
 		return v, false
 	}
+	v.version = b[0]
 	v.timeNS = int64(binary.LittleEndian.Uint64(b[1:]))
 	v.duration = math.Float64frombits(binary.LittleEndian.Uint64(b[9:]))
 	status, n := binary.Uvarint(b[17:])
@@ -69,6 +79,11 @@ func parseSummary(b []byte) (summaryView, bool) {
 // summary materializes the view. Values that repeat across exchanges
 // (methods, paths, endpoints, outcomes) are interned, and a flow id equal
 // to the exchange id shares its string, so a page allocates little.
+// indexed reports whether the exchange id has an entry in the flow index.
+func (v *summaryView) indexed(id string) bool {
+	return v.version == 1 || string(v.flow) != id
+}
+
 func (v *summaryView) summary(id string) Summary {
 	flow := id
 	if string(v.flow) != id {

@@ -1,8 +1,8 @@
 package recorder
 
 import (
-	"encoding/json"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -21,91 +21,223 @@ const (
 // too old.
 const ageCheckEvery = time.Minute
 
+// enqueue hands p to the writer. When the queue is full the oldest
+// waiting exchange makes room: the newest are the ones being looked at.
+// The writer is woken for the first exchange of a batch (to start the
+// linger) and when a batch is full, not for each one.
+func (r *Recorder) enqueue(p *pending) {
+	r.pendingN.Add(1)
+	var dropped *pending
+	r.queueMu.Lock()
+	size := len(r.queue)
+	if r.qLen == size {
+		dropped, r.queue[r.qHead] = r.queue[r.qHead], nil
+		r.qHead = (r.qHead + 1) % size
+		r.qLen--
+	}
+	r.queue[(r.qHead+r.qLen)%size] = p
+	r.qLen++
+	n := r.qLen
+	r.queueMu.Unlock()
+	if dropped != nil {
+		r.pendingN.Add(-1)
+		r.dropped.Add(1)
+		dropped.release()
+	}
+	if n == 1 || n == r.batchSize() {
+		select {
+		case r.wake <- struct{}{}:
+		default: // the writer has a wake-up waiting already
+		}
+	}
+}
+
+// batchSize is how many queued exchanges make the writer write at once.
+func (r *Recorder) batchSize() int { return min(maxBatch, len(r.queue)) }
+
+func (r *Recorder) queued() int {
+	r.queueMu.Lock()
+	defer r.queueMu.Unlock()
+	return r.qLen
+}
+
+// take moves up to n of the oldest queued exchanges to batch.
+func (r *Recorder) take(batch []*pending, n int) []*pending {
+	r.queueMu.Lock()
+	defer r.queueMu.Unlock()
+	size := len(r.queue)
+	for n = min(n, r.qLen); n > 0; n-- {
+		batch = append(batch, r.queue[r.qHead])
+		r.queue[r.qHead] = nil
+		r.qHead = (r.qHead + 1) % size
+		r.qLen--
+	}
+	return batch
+}
+
 // run is the writer: it collects queued exchanges into batches and
 // stores each batch in one write.
 func (r *Recorder) run() {
 	defer close(r.stopped)
-	var batch []*pending
 	timer := time.NewTimer(linger)
 	timer.Stop()
+	armed := false
 	ticker := time.NewTicker(ageCheckEvery)
 	defer ticker.Stop()
 	for {
 		select {
-		case p := <-r.queue:
-			if batch = append(batch, p); len(batch) == 1 {
-				timer.Reset(linger)
-			}
-			if len(batch) >= maxBatch {
-				batch = r.write(batch)
-				timer.Stop()
+		case <-r.wake:
+			if r.queued() >= r.batchSize() {
+				r.writeQueued()
 			}
 		case <-timer.C:
-			batch = r.write(batch)
+			armed = false
+			r.writeQueued()
 		case ack := <-r.flushReq:
-			batch = r.write(r.drain(batch))
-			timer.Stop()
+			r.writeQueued()
 			close(ack)
 		case <-ticker.C:
 			r.trimLocked()
 		case <-r.done:
-			r.write(r.drain(batch))
+			r.writeQueued()
 			return
 		}
-	}
-}
-
-// drain adds everything queued right now to batch.
-func (r *Recorder) drain(batch []*pending) []*pending {
-	for {
-		select {
-		case p := <-r.queue:
-			batch = append(batch, p)
-		default:
-			return batch
+		// What came in meanwhile: a full batch is written at once, a
+		// partial one waits for more, but no longer than linger.
+		for r.queued() >= r.batchSize() {
+			r.writeQueued()
+		}
+		if n := r.queued(); n > 0 && !armed {
+			timer.Reset(linger)
+			armed = true
+		} else if n == 0 && armed {
+			timer.Stop()
+			armed = false
 		}
 	}
 }
 
-// write stores batch (in chunks of maxBatch), trims, publishes, and
-// returns the emptied batch for reuse.
-func (r *Recorder) write(batch []*pending) []*pending {
+// writeQueued stores what is queued now, in batches of maxBatch.
+// Exchanges queued while it writes wait for the next call, so a steady
+// stream cannot keep a flush waiting.
+func (r *Recorder) writeQueued() {
+	for n := r.queued(); n > 0; {
+		batch := r.take(r.w.batch[:0], min(n, maxBatch))
+		if len(batch) == 0 {
+			return
+		}
+		n -= len(batch)
+		r.write(batch)
+		clear(batch)
+		r.w.batch = batch[:0]
+	}
+}
+
+// write stores batch (in chunks of maxBatch) and publishes it.
+func (r *Recorder) write(batch []*pending) {
 	for len(batch) > 0 {
 		n := min(len(batch), maxBatch)
 		r.writeChunk(batch[:n])
-		clear(batch[:n])
 		batch = batch[n:]
 	}
-	return batch[:0]
 }
+
+// writerState is the writer's scratch, reused from batch to batch so a
+// steady load allocates little: the records and keys of a batch live in
+// one arena.
+type writerState struct {
+	batch   []*pending
+	arena   []byte
+	entries []entry
+	enc     encoder
+	// blobs are the blobs to write with the batch, their values in
+	// blobValues.
+	blobs      []blobEntry
+	blobValues []byte
+}
+
+// blobEntry is a blob to write: its value is blobValues[value:end].
+type blobEntry struct {
+	id         blobID
+	value, end int
+}
+
+// encoder is the scratch of preparing one exchange at a time.
+type encoder struct {
+	scan  jsonScan
+	links linkSink
+	// tmp holds the masked bodies of the exchange until they are stored.
+	tmp []byte
+}
+
+// entry locates the records of one exchange in the arena.
+type entry struct {
+	id                    xid
+	fullKey, full, sumKey span
+	summary, flowKey      span
+}
+
+// span is arena[start:end].
+type span struct{ start, end int }
+
+func (w *writerState) bytes(s span) []byte { return w.arena[s.start:s.end:s.end] }
+
+// mark returns a span that ends where the arena ends now.
+func (w *writerState) mark(start int) span { return span{start, len(w.arena)} }
+
+// maxArena bounds the arena kept between batches.
+const maxArena = 4 << 20
 
 func (r *Recorder) writeChunk(chunk []*pending) {
 	r.storeMu.Lock()
-	exs := make([]*Exchange, len(chunk))
-	for i, p := range chunk {
-		ex := build(p)
-		ex.FlowID = ex.ID
-		if ex.Endpoint != "" {
-			// Admin calls and unknown paths carry every token there
-			// is; linking them would merge unrelated journeys.
-			ex.FlowID = r.links.assign(ex, linkKeys(ex))
-		}
-		maskExchange(ex, passwords)
-		exs[i] = ex
+	w := &r.w
+	w.arena, w.entries = w.arena[:0], w.entries[:0]
+	w.blobs, w.blobValues = w.blobs[:0], w.blobValues[:0]
+	for _, p := range chunk {
+		r.prepare(&w.enc, p)
+		r.appendEntry(w, p)
 	}
-	err := r.store(exs)
+	err := r.store(w)
 	r.pendingN.Add(-int64(len(chunk)))
 	if err != nil {
+		// The blobs of the batch may not be there: store them again.
+		r.blobs.reset()
 		r.storeMu.Unlock()
 		r.failed(err)
+		r.releaseAll(chunk)
 		return
 	}
 	r.trim()
 	r.storeMu.Unlock()
-	r.recorded.Add(uint64(len(exs)))
-	for _, ex := range exs {
-		maskExchange(ex, everything)
-		r.publish(*ex)
+	r.recorded.Add(uint64(len(chunk)))
+	if r.nSubs.Load() > 0 {
+		r.publishBatch(w)
+	}
+	r.releaseAll(chunk)
+	if cap(w.arena) > maxArena {
+		w.arena = nil
+	}
+}
+
+// publishBatch hands the exchanges of the batch to the subscribers as a
+// reader would get them: the stored records, decoded and masked.
+func (r *Recorder) publishBatch(w *writerState) {
+	_ = r.db.Badger().View(func(txn *badger.Txn) error {
+		blobs := newBlobReader(txn)
+		for _, e := range w.entries {
+			var ex Exchange
+			if decodeRecord(e.id.String(), w.bytes(e.full), &ex, blobs) == nil {
+				maskExchange(&ex, everything)
+				r.publish(ex)
+			}
+		}
+		return nil
+	})
+}
+
+func (r *Recorder) releaseAll(chunk []*pending) {
+	for _, p := range chunk {
+		p.release()
 	}
 }
 
@@ -115,37 +247,244 @@ func (r *Recorder) failed(err error) {
 	r.lastErr.Store(&msg)
 }
 
-// store writes the exchanges in one batch and counts them.
-func (r *Recorder) store(exs []*Exchange) error {
+// prepare masks the passwords of p, finds its links and outcome, and
+// encodes its record and summary but for the bodies' blobs and the flow,
+// which depend on the exchanges before (see [Recorder.appendEntry]).
+// Each body is read once: the same pass masks it, finds its links and,
+// for the answer, its "stat" and "error". Nothing is decoded into maps.
+func (r *Recorder) prepare(enc *encoder, p *pending) {
+	f := recordFields{timeNS: p.start.UnixNano(), duration: p.duration, status: p.status,
+		method: p.method, path: p.url.Path, host: p.host, remote: p.remote, proto: p.proto,
+		reqHeader: p.reqHeader, respHeader: p.respHeader, reqTruncated: p.reqTruncated,
+		respTruncated: p.respTruncated, endpoint: p.notes.Endpoint, fault: p.notes.Fault,
+		script: p.notes.Script}
+	// Admin calls and unknown paths carry every token there is; linking
+	// them would merge unrelated journeys.
+	var links *linkSink
+	if f.endpoint != "" {
+		links = &enc.links
+		links.seed = r.linkSeed
+		links.reset(strings.HasPrefix(f.endpoint, "onegini."))
+	}
+	enc.tmp = enc.tmp[:0]
+
+	rawURL := p.url.RequestURI()
+	f.url = maskURL(rawURL, passwords)
+	if links != nil {
+		if _, query, ok := strings.Cut(rawURL, "?"); ok {
+			links.addForm(query)
+		}
+		if bearer, ok := strings.CutPrefix(pairValue(p.reqHeader, "Authorization"), "Bearer "); ok {
+			links.add("at", []byte(bearer))
+		}
+	}
+
+	// The request body. Its form and JSON are not stored (they are
+	// derived from the body on read), only read here for links.
+	switch bodyKind(pairValue(p.reqHeader, "Content-Type"), p.reqBody) {
+	case kindForm:
+		body := string(p.reqBody)
+		if links != nil {
+			links.addForm(body)
+		}
+		f.reqBody = enc.maskedString(p.reqBody, maskQuery(body, passwords))
+	case kindJSON:
+		s := &enc.scan
+		s.reset(p.reqBody, passwords)
+		s.sink, s.names, s.data = links, requestLinkKind, true
+		f.reqBody = enc.maskScanned(s, links)
+	default:
+		f.reqBody = enc.maskLoose(p.reqBody)
+	}
+
+	// The answer: masked as its kind says, and read as JSON for links
+	// and the outcome whenever it looks like JSON, whatever its type.
+	body := p.respBody
+	kind := bodyKind(pairValue(p.respHeader, "Content-Type"), body)
+	s := &enc.scan
+	s.reset(nil, 0)
+	shapeOK := false
+	t := skipSpace(body, 0)
+	object := t < len(body) && body[t] == '{'
+	if kind == kindJSON || object || t < len(body) && body[t] == '[' {
+		ru := rule(0)
+		if kind == kindJSON {
+			ru = passwords
+		}
+		s.reset(body, ru)
+		s.sink, s.names, s.deep, s.data, s.shape = links, answerLinkKind, true, true, true
+		f.respBody = enc.maskScanned(s, links)
+		shapeOK = s.valid && object && !s.statBadType
+	}
+	switch {
+	case len(body) == 0 || kind == kindJSON:
+		// done (an empty body stays empty)
+	case kind == kindForm:
+		f.respBody = enc.maskedString(body, maskQuery(string(body), passwords))
+	default:
+		f.respBody = enc.maskLoose(body)
+	}
+
+	f.outcome = outcome(f.endpoint, f.status, f.fault != "", p.panicked, p.notes.Dropped,
+		shapeOK && s.statNonEmpty, shapeOK && s.statError, shapeOK && s.hasError)
+	p.linking = links != nil
+	if p.linking {
+		p.links = append(p.links[:0], links.links...)
+	}
+	p.record = appendRecordHead(p.record[:0], &f)
+	p.bodyBuf = p.bodyBuf[:0]
+	p.bodies[0] = storeBody(f.reqBody, &p.bodyBuf, &r.blobSeeds)
+	p.bodies[1] = storeBody(f.respBody, &p.bodyBuf, &r.blobSeeds)
+	p.summary = appendSummary(p.summary[:0], &f)
+	// Done with the bodies: the scanner must not keep them.
+	s.reset(nil, 0)
+}
+
+// appendEntry links the prepared p and appends its records and keys to
+// the arena.
+func (r *Recorder) appendEntry(w *writerState, p *pending) {
+	flow := p.id
+	if p.linking {
+		flow = r.links.assign(p.id, p.start.UnixNano(), p.links)
+	}
+	e := entry{id: p.id}
+	start := len(w.arena)
+	w.arena = appendID(append(w.arena, keyFull...), p.id)
+	e.fullKey = w.mark(start)
+	start = len(w.arena)
+	w.arena = append(w.arena, p.record...)
+	epoch := epochOf(p.id.ns)
+	for i, flags := range [2][2]uint16{{flagRequestCompressed, flagRequestBlob}, {flagResponseCompressed, flagResponseBlob}} {
+		sb := &p.bodies[i]
+		if sb.blob {
+			id := blobID{epoch: epoch, hash: sb.hash}
+			if ref, write := r.blobs.use(id); ref {
+				if write {
+					w.blobs = append(w.blobs, blobEntry{id: id, value: len(w.blobValues)})
+					w.blobValues = appendBlobValue(w.blobValues, sb)
+					w.blobs[len(w.blobs)-1].end = len(w.blobValues)
+				}
+				w.arena = appendBlobRef(w.arena, start, id, flags[1])
+				continue
+			}
+		}
+		w.arena = appendBody(w.arena, start, sb, flags[0])
+	}
+	w.arena = finishRecord(w.arena, start, p.id, flow)
+	e.full = w.mark(start)
+	start = len(w.arena)
+	w.arena = appendID(append(w.arena, keySummary...), p.id)
+	e.sumKey = w.mark(start)
+	start = len(w.arena)
+	w.arena = finishSummary(append(w.arena, p.summary...), flow)
+	e.summary = w.mark(start)
+	if flow != p.id {
+		// An exchange that starts its flow is found by its own ID;
+		// only the later ones need the index. Most exchanges link to
+		// nothing, and a key less is a third less work for Badger.
+		start = len(w.arena)
+		w.arena = appendID(append(appendID(append(w.arena, keyFlow...), flow), '/'), p.id)
+		e.flowKey = w.mark(start)
+	}
+	w.entries = append(w.entries, e)
+}
+
+// maskScanned runs s over its body, keeping the links only when the body
+// decodes as JSON, and returns the body masked: spliced when it is valid
+// JSON, through the loose patterns when it is not.
+func (w *encoder) maskScanned(s *jsonScan, links *linkSink) []byte {
+	mark := 0
+	if links != nil {
+		mark = len(links.links)
+	}
+	valid, decodable := s.run()
+	s.valid = valid
+	if links != nil && !decodable {
+		links.links = links.links[:mark]
+	}
+	switch {
+	case s.ru == 0:
+		return s.b
+	case !valid:
+		return w.maskLoose(s.b)
+	case len(s.cuts) == 0:
+		return s.b
+	}
+	start := len(w.tmp)
+	w.tmp = applyCuts(w.tmp, s.b, s.cuts)
+	return w.tmp[start:len(w.tmp):len(w.tmp)]
+}
+
+// maskLoose masks the passwords of a body that is neither a form nor
+// valid JSON; most hold none, and skip the patterns.
+func (w *encoder) maskLoose(body []byte) []byte {
+	if !containsFold(body, "password") {
+		return body
+	}
+	s := string(body)
+	return w.maskedString(body, maskLoose(s, passwords))
+}
+
+// maskedString returns body when masking left it as it was, else the
+// masked text, copied to the scratch buffer.
+func (w *encoder) maskedString(body []byte, masked string) []byte {
+	if masked == string(body) {
+		return body
+	}
+	start := len(w.tmp)
+	w.tmp = append(w.tmp, masked...)
+	return w.tmp[start:len(w.tmp):len(w.tmp)]
+}
+
+// pairValue is the first value of name in name, value pairs, as
+// headerValue is for a map.
+func pairValue(pairs []string, name string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == name {
+			return pairs[i+1]
+		}
+	}
+	return ""
+}
+
+// store writes the records of the batch in one write and counts them.
+func (r *Recorder) store(w *writerState) error {
 	wb := r.db.Badger().NewWriteBatch()
 	defer wb.Cancel()
-	for _, ex := range exs {
-		raw, err := json.Marshal(ex)
-		if err != nil {
+	// Blobs first: a record must never refer to a blob not written.
+	for _, b := range w.blobs {
+		if err := wb.Set(appendBlobKey(nil, b.id), w.blobValues[b.value:b.end:b.end]); err != nil {
 			return err
 		}
-		if err := wb.Set([]byte(keyFull+ex.ID), raw); err != nil {
+	}
+	for _, e := range w.entries {
+		if err := wb.Set(w.bytes(e.fullKey), w.bytes(e.full)); err != nil {
 			return err
 		}
-		if err := wb.Set([]byte(keySummary+ex.ID), encodeSummary(ex)); err != nil {
+		if err := wb.Set(w.bytes(e.sumKey), w.bytes(e.summary)); err != nil {
 			return err
 		}
-		if err := wb.Set([]byte(flowKey(ex.FlowID, ex.ID)), nil); err != nil {
-			return err
+		if e.flowKey.end > 0 {
+			if err := wb.Set(w.bytes(e.flowKey), nil); err != nil {
+				return err
+			}
 		}
 	}
 	if err := wb.Flush(); err != nil {
 		return err
 	}
-	r.stored.Add(int64(len(exs)))
-	for _, ex := range exs {
-		if ns, ok := idNanos(ex.ID); ok && ns < r.oldestNS {
-			r.oldestNS = ns
+	r.stored.Add(int64(len(w.entries)))
+	for _, e := range w.entries {
+		if e.id.ns < r.oldestNS {
+			r.oldestNS = e.id.ns
 		}
 	}
 	return nil
 }
 
+// flowKey is the key of exchange id in the index of its flow. The
+// exchange that starts a flow, whose ID is the flow's, has none (but
+// those stored by earlier versions do); see [flowMembers].
 func flowKey(flow, id string) string { return keyFlow + flow + "/" + id }
 
 // trimLocked trims outside of a batch, when the retention changed or time
@@ -162,10 +501,13 @@ func (r *Recorder) trimLocked() {
 func (r *Recorder) trim() {
 	excess := r.stored.Load() - r.limit.Load()
 	cutoff := r.now().Add(-time.Duration(r.maxAge.Load())).UnixNano()
-	if excess <= 0 && r.oldestNS >= cutoff {
-		return
+	if excess > 0 || r.oldestNS < cutoff {
+		if err := r.deleteOldest(excess, cutoff); err != nil {
+			r.failed(err)
+			return
+		}
 	}
-	if err := r.deleteOldest(excess, cutoff); err != nil {
+	if err := r.collectBlobs(); err != nil {
 		r.failed(err)
 	}
 }
@@ -182,7 +524,16 @@ func (r *Recorder) deleteOldest(excess int64, cutoff int64) error {
 		opts.Prefix = []byte(keySummary)
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		// Start at the oldest exchange kept, not at the first key: the
+		// exchanges deleted before it leave tombstones there until a
+		// compaction drops them, and stepping over every one of them on
+		// each trim made a recorder at its limit slower with every
+		// batch. oldestNS is never after the oldest stored exchange.
+		start := []byte(keySummary)
+		if r.oldestNS != math.MaxInt64 {
+			start = append(start, formatID(r.oldestNS, 0)...)
+		}
+		for it.Seek(start); it.Valid(); it.Next() {
 			id := string(it.Item().Key()[len(keySummary):])
 			ns, _ := idNanos(id)
 			if deleted >= excess && ns >= cutoff {
@@ -208,17 +559,21 @@ func (r *Recorder) deleteOldest(excess int64, cutoff int64) error {
 }
 
 func (r *Recorder) deleteOne(wb *badger.WriteBatch, item *badger.Item, id string) error {
-	var flow string
+	flow, indexed := "", true
 	err := item.Value(func(raw []byte) error {
 		if v, ok := parseSummary(raw); ok {
-			flow = string(v.flow)
+			flow, indexed = string(v.flow), v.indexed(id)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, k := range []string{keyFull + id, keySummary + id, flowKey(flow, id)} {
+	keys := []string{keyFull + id, keySummary + id, flowKey(flow, id)}
+	if !indexed {
+		keys = keys[:2] // deleting a key that is not there still writes
+	}
+	for _, k := range keys {
 		if err := wb.Delete([]byte(k)); err != nil {
 			return err
 		}
@@ -261,5 +616,7 @@ func (r *Recorder) Clear() error {
 	r.stored.Store(0)
 	r.oldestNS = math.MaxInt64
 	r.links.reset()
+	r.blobs.reset()
+	r.blobs.horizon = 0
 	return nil
 }
