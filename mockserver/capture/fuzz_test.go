@@ -49,7 +49,10 @@ func FuzzRegistrationForm(f *testing.F) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
 		r.ServeHTTP(rec, req)
-		if rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed {
+		// Unknown paths, other methods and mux's redirects to a cleaned
+		// path are the router's answers, not Capture's.
+		if rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed ||
+			rec.Code >= 300 && rec.Code < 400 {
 			return
 		}
 		var answer map[string]any
