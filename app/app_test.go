@@ -393,3 +393,14 @@ func TestFlowPanelAddsAVersion(t *testing.T) {
 		t.Errorf("a flow without locales was saved: %q", v.flowPanel.status.Text)
 	}
 }
+
+func TestDeleteIdP(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	v := newOneginiView(test.NewTempWindow(t, nil), srv)
+	v.idpList.Select(indexOf(v.ids, "DisabledIdp"))
+	test.Tap(v.deleteButton)
+	if _, ok := srv.Workspace().Onegini.IdP("DisabledIdp"); ok || indexOf(v.ids, "DisabledIdp") >= 0 {
+		t.Errorf("DisabledIdp still there: %q", v.status.Text)
+	}
+}

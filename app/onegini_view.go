@@ -36,15 +36,16 @@ type oneginiView struct {
 	original string
 	draft    workspace.IdP
 
-	idEntry    *widget.Entry
-	nameEntry  *widget.Entry
-	enabled    *widget.Check
-	twoStep    *widget.Check
-	slot       *widget.RadioGroup
-	editor     *widget.Entry
-	check      *widget.Label
-	saveButton *widget.Button
-	status     *widget.Label
+	idEntry      *widget.Entry
+	nameEntry    *widget.Entry
+	enabled      *widget.Check
+	twoStep      *widget.Check
+	slot         *widget.RadioGroup
+	editor       *widget.Entry
+	check        *widget.Label
+	saveButton   *widget.Button
+	deleteButton *widget.Button
+	status       *widget.Label
 
 	samplePayload *widget.Entry
 	sampleUser    *widget.Entry
@@ -120,12 +121,13 @@ func (v *oneginiView) buildEditor() {
 	v.check = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.status = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.saveButton = &widget.Button{Text: "Save IdP", Icon: theme.DocumentSaveIcon(), Importance: widget.HighImportance, OnTapped: v.save}
+	v.deleteButton = &widget.Button{Text: "Delete IdP", Icon: theme.DeleteIcon(), Importance: widget.DangerImportance, OnTapped: v.delete}
 }
 
 func (v *oneginiView) editorPane() fyne.CanvasObject {
 	form := widget.NewForm(widget.NewFormItem("Identifier", v.idEntry), widget.NewFormItem("Name", v.nameEntry))
 	top := container.NewVBox(form, container.NewHBox(v.enabled, v.twoStep), v.slot)
-	bottom := container.NewVBox(v.check, container.NewHBox(v.saveButton), v.status)
+	bottom := container.NewVBox(v.check, container.NewHBox(v.saveButton, v.deleteButton), v.status)
 	return container.NewBorder(top, bottom, nil, nil, v.editor)
 }
 
@@ -233,6 +235,21 @@ func (v *oneginiView) save() {
 	}
 	v.original = draft.ID
 	v.status.SetText("Saved " + draft.ID + "; the next request runs these scripts.")
+}
+
+// delete removes the IdP being edited; its calls then answer 404
+// invalid_idp_identifier.
+func (v *oneginiView) delete() {
+	id := v.original
+	ws := v.srv.Workspace().Clone()
+	ws.Onegini.IdPs = slices.DeleteFunc(ws.Onegini.IdPs, func(idp workspace.IdP) bool { return idp.ID == id })
+	if err := v.srv.SetWorkspace(ws); err != nil {
+		v.status.SetText("Not deleted: " + err.Error())
+		return
+	}
+	v.status.SetText("Deleted " + id + "; its calls now answer 404 invalid_idp_identifier.")
+	v.idpList.UnselectAll()
+	v.reload()
 }
 
 func (v *oneginiView) buildTestPanel() {
