@@ -4,8 +4,11 @@
 GO      ?= go
 BIN     := bin/regsandbox
 export PATH := $(PATH):/usr/local/go/bin
-# Fyne reads the locale at start; the C locale is not a language tag.
-export LANG ?= en_US.UTF-8
+# Fyne reads the locale at start and complains about the C locale, which
+# is not a language tag.
+ifeq (,$(filter-out C POSIX C.UTF-8 C.utf8,$(LANG)))
+export LANG := en_US.UTF-8
+endif
 
 .PHONY: all setup build run test test-unit test-e2e fuzz fuzz-short bench soak package lint fmt clean
 
