@@ -21,7 +21,8 @@ command -v pkg-config >/dev/null 2>&1 || packages+=(pkg-config)
 if ! pkg-config --exists gl x11 xcursor xrandr xinerama xi xxf86vm 2>/dev/null; then
   packages+=(libgl1-mesa-dev xorg-dev)
 fi
-command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb)
+# Xvfb needs Mesa's software renderer for the window's OpenGL.
+command -v Xvfb >/dev/null 2>&1 || packages+=(xvfb xauth libgl1-mesa-dri)
 command -v import >/dev/null 2>&1 || packages+=(imagemagick)
 command -v xdotool >/dev/null 2>&1 || packages+=(xdotool)
 command -v tesseract >/dev/null 2>&1 || packages+=(tesseract-ocr)
