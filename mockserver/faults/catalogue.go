@@ -241,36 +241,3 @@ func exampleRequestID(id string) string {
 	}
 	return string(b)
 }
-
-// oneginiSpec describes one Onegini catalogue entry.
-type oneginiSpec struct {
-	status      int
-	code        string
-	description string
-	endpoints   []string
-	about       string
-}
-
-// oneginiError is the Token Server's error document, error first.
-type oneginiError struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-}
-
-// oneginiEntries encodes the Onegini specs.
-func oneginiEntries() []Entry {
-	specs := oneginiSpecs()
-	out := make([]Entry, 0, len(specs))
-	for _, s := range specs {
-		body, err := json.Marshal(oneginiError{Error: s.code, ErrorDescription: s.description})
-		if err != nil {
-			// Two strings always encode.
-			panic("faults: encoding an Onegini error: " + err.Error())
-		}
-		out = append(out, Entry{
-			ID: "onegini." + s.code, Backend: BackendOnegini, Code: s.code, Name: s.code,
-			Status: s.status, Description: s.about, Endpoints: s.endpoints, Body: body,
-		})
-	}
-	return out
-}

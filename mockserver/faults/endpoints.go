@@ -5,18 +5,17 @@ import (
 	"strings"
 
 	"regsandbox/mockserver/capture"
+	"regsandbox/mockserver/onegini"
 )
 
 // AnyEndpoint is the endpoint of a rule that applies to every endpoint.
 const AnyEndpoint = "*"
 
-// Onegini endpoint ids, as the contract names them. They must equal the
-// Endpoint constants of package onegini, which this package does not
-// import so that the fault layer does not depend on that back end.
+// Onegini endpoint ids, as the contract names them: the back end's own.
 const (
-	EndpointOneginiBackchannel = "onegini.backchannel"
-	EndpointOneginiInit        = "onegini.init"
-	EndpointOneginiComplete    = "onegini.complete"
+	EndpointOneginiBackchannel = onegini.EndpointBackchannel
+	EndpointOneginiInit        = onegini.EndpointInit
+	EndpointOneginiComplete    = onegini.EndpointComplete
 )
 
 // Groups of endpoints the catalogue entries share.
