@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"regsandbox/mockserver/onegini"
 	"regsandbox/mockserver/recorder"
@@ -23,7 +24,8 @@ func noteFault(r *http.Request, rule workspace.Fault) {
 func noteScript(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		notes := recorder.NotesFrom(r.Context())
-		if notes == nil {
+		// Only Onegini runs scripts; other calls skip the extra context.
+		if notes == nil || !strings.HasPrefix(notes.Endpoint, "onegini.") {
 			next.ServeHTTP(w, r)
 			return
 		}
