@@ -26,50 +26,12 @@ RECORD_LIMIT=${SOAK_RECORD_LIMIT:-20000}
 RSS=${SOAK_RSS:-anon}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/regsandbox-soak.XXXXXX")
-server_pid=""
 
 log() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'soak: %s\n' "$*" >&2; exit 1; }
 
-# stop_server stops the server this script started, by its pid.
-stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-}
-
-cleanup() {
-  stop_server
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start_server starts bin/regsandbox headless on a fresh data directory
-# and sets server_pid and server_addr from its listening line.
-start_server() {
-  local line=""
-  mkdir -p "$work/data"
-  bin/regsandbox --headless --addr 127.0.0.1:0 --tls-addr "" --data "$work/data" \
-    >"$work/server.out" 2>"$work/server.err" &
-  server_pid=$!
-  for _ in $(seq 100); do
-    line=$(grep -m1 '^regsandbox listening ' "$work/server.out" || true)
-    [ -n "$line" ] && break
-    kill -0 "$server_pid" 2>/dev/null || die "the server exited: $(cat "$work/server.err")"
-    sleep 0.1
-  done
-  [ -n "$line" ] || die "the server printed no listening line within 10 s"
-  server_addr=${line#*http=}
-  server_addr=${server_addr%% *}
-  [[ $server_addr =~ ^127\.0\.0\.1:[0-9]+$ ]] || die "unexpected listening line: $line"
-}
+# shellcheck source=scripts/headless-server.sh
+source scripts/headless-server.sh
 
 mkdir -p bin
 log "building bin/regsandbox and bin/loadgen"
@@ -77,7 +39,7 @@ $GO build -o bin/regsandbox . || die "go build of the server failed"
 $GO build -o bin/loadgen ./tools/loadgen || die "go build of tools/loadgen failed"
 
 log "soak: $CONNS connections for $DURATION, a sample every $SAMPLE"
-start_server
+start_server soak
 status=0
 bin/loadgen soak -addr "$server_addr" -pid "$server_pid" -d "$DURATION" -c "$CONNS" \
   -sample "$SAMPLE" -record-limit "$RECORD_LIMIT" -rss "$RSS" || status=$?
