@@ -43,7 +43,7 @@ func TestWindowHasEveryView(t *testing.T) {
 	for _, item := range w.tabs.Items {
 		names = append(names, item.Text)
 	}
-	for _, want := range []string{"Server", "Capture", "Scenarios"} {
+	for _, want := range []string{"Server", "Requests", "Capture", "Onegini", "Faults & errors", "Scenarios"} {
 		if !strings.Contains(strings.Join(names, ","), want) {
 			t.Errorf("tabs %v lack %s", names, want)
 		}
