@@ -75,17 +75,22 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	limitMemory(getenv)
+	servePprof(getenv("REGSANDBOX_PPROF"), stderr)
 	if !o.headless && !hasDisplay(getenv) {
 		fmt.Fprintln(stderr, "regsandbox: no display found, running headless")
 		o.headless = true
 	}
-	db, err := storage.Open(storage.Options{Dir: o.dataDir, InMemory: o.inMemory, SyncWrites: true})
+	db, requestLog, err := openDatabases(o)
 	if err != nil {
 		fmt.Fprintln(stderr, "regsandbox:", err)
 		return 1
 	}
 	defer db.Close()
-	serverOpts := []mockserver.Option{mockserver.WithAdminToken(o.adminToken)}
+	if requestLog != db {
+		defer requestLog.Close()
+	}
+	serverOpts := []mockserver.Option{mockserver.WithAdminToken(o.adminToken),
+		mockserver.WithRequestLog(requestLog)}
 	if o.lan {
 		serverOpts = append(serverOpts, mockserver.WithLANAddress(mockserver.LANAddress()))
 	}
@@ -120,6 +125,28 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	return 0
 }
+
+// openDatabases opens the database of what users configure and register,
+// every write synced, and the request log beside it in its own directory,
+// whose writes are batched but not synced: an exchange lost to a power
+// cut costs nothing, while waiting for the disk on every one of them
+// cost a quarter of the server's time. In memory, one database holds both.
+func openDatabases(o options) (db, requestLog *storage.DB, err error) {
+	db, err = storage.Open(storage.Options{Dir: o.dataDir, InMemory: o.inMemory, SyncWrites: true})
+	if err != nil || o.inMemory {
+		return db, db, err
+	}
+	requestLog, err = storage.Open(storage.Options{Dir: filepath.Join(o.dataDir, requestLogDir), Log: true})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("opening the request log: %w", err)
+	}
+	return db, requestLog, nil
+}
+
+// requestLogDir is the request log's directory inside the data directory;
+// Badger ignores directories among its files.
+const requestLogDir = "requests"
 
 // memoryLimit is a soft limit for the Go heap: Badger's buffers come and
 // go in bursts, and without a limit the heap grows to twice its peak.

@@ -62,6 +62,7 @@ type config struct {
 	hashCost   int
 	adminToken string
 	lanAddress string
+	requestLog *storage.DB
 }
 
 // Option configures a [Server].
@@ -81,6 +82,11 @@ func WithAdminToken(token string) Option { return func(c *config) { c.adminToken
 // certificate covers, for phones on the same network.
 func WithLANAddress(ip string) Option { return func(c *config) { c.lanAddress = ip } }
 
+// WithRequestLog keeps the recorded exchanges in log instead of db: a
+// database without synced writes, so that recording every exchange does
+// not wait for the disk the way registrations and configuration must.
+func WithRequestLog(log *storage.DB) Option { return func(c *config) { c.requestLog = log } }
+
 // New opens a server over db, loading the stored workspace, or the
 // default one on first start.
 func New(db *storage.DB, opts ...Option) (*Server, error) {
@@ -98,7 +104,16 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	if err := s.faults.SetRules(ws.Faults); err != nil {
 		return nil, fmt.Errorf("the stored fault rules are invalid: %w", err)
 	}
-	s.recorder = recorder.New(db, recorder.WithClock(cfg.now), recorder.WithSkip(recorder.SkipAdmin),
+	log := db
+	if cfg.requestLog != nil && cfg.requestLog != db {
+		log = cfg.requestLog
+		// Earlier versions recorded into db; what they left there is
+		// no longer read.
+		if err := recorder.DropFrom(db); err != nil {
+			return nil, err
+		}
+	}
+	s.recorder = recorder.New(log, recorder.WithClock(cfg.now), recorder.WithSkip(recorder.SkipAdmin),
 		recorder.WithLimit(ws.Settings.RecordLimit),
 		recorder.WithMaxAge(time.Duration(ws.Settings.RecordMaxAgeMinutes)*time.Minute))
 	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithHashCost(cfg.hashCost))

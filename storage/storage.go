@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // ErrLocked reports that another process already holds the data directory.
@@ -31,6 +32,9 @@ type Options struct {
 	// SyncWrites makes every commit durable before it returns. RegSandbox
 	// turns it on so that acknowledged registrations survive a crash.
 	SyncWrites bool
+	// Log tunes the database for a request log, written constantly and
+	// trimmed from its old end (see [Open]).
+	Log bool
 }
 
 // DB is an open database.
@@ -66,6 +70,9 @@ func Open(opts Options) (*DB, error) {
 		// default of 1 MiB kept 100,000 exchanges in a gigabyte of RAM.
 		// An in-memory database has no value log, so it keeps them all.
 		bo = bo.WithValueThreshold(1 << 10)
+		if opts.Log {
+			bo = logOptions(bo)
+		}
 	}
 	bdb, err := badger.Open(bo)
 	if err != nil {
@@ -80,6 +87,17 @@ func Open(opts Options) (*DB, error) {
 	}
 	return db, nil
 }
+
+// logOptions keeps compactions of a request log cheap: every record but
+// the smallest goes to the value log, so the tree holds keys, pointers and
+// summaries; its blocks are not compressed (the recorder compresses the
+// bodies already).
+func logOptions(bo badger.Options) badger.Options {
+	return bo.WithValueThreshold(logValueThreshold).
+		WithCompression(options.None)
+}
+
+var logValueThreshold int64 = 256
 
 // gcInterval spaces value-log garbage collections: the request log turns
 // over constantly, and without collection its old values keep their disk.

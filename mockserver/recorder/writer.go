@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"regsandbox/storage"
 )
 
 // Keys. Every exchange has a full record, a summary and an entry in its
@@ -619,4 +621,21 @@ func (r *Recorder) Clear() error {
 	r.blobs.reset()
 	r.blobs.horizon = 0
 	return nil
+}
+
+// DropFrom deletes the exchanges recorded into db, for a server that
+// keeps its request log elsewhere now. A database without any costs one
+// lookup.
+func DropFrom(db *storage.DB) error {
+	found := false
+	err := db.View(func(tx *storage.Tx) error {
+		return tx.Scan(keyPrefix, false, func(string, []byte) error {
+			found = true
+			return storage.ErrStop
+		})
+	})
+	if err != nil || !found {
+		return err
+	}
+	return db.DeletePrefix(keyPrefix)
 }
