@@ -100,6 +100,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 1
 	}
 	defer srv.Close()
+	if err := srv.StorageProblem(); err != nil {
+		fmt.Fprintln(stderr, "regsandbox: warning:", err)
+	}
 	if o.workspace != "" {
 		if err := importWorkspace(srv, o.workspace); err != nil {
 			fmt.Fprintln(stderr, "regsandbox:", err)
@@ -136,7 +139,8 @@ func openDatabases(o options) (db, requestLog *storage.DB, err error) {
 	if err != nil || o.inMemory {
 		return db, db, err
 	}
-	requestLog, err = storage.Open(storage.Options{Dir: filepath.Join(o.dataDir, requestLogDir), Log: true})
+	requestLog, err = storage.Open(storage.Options{Dir: filepath.Join(o.dataDir, requestLogDir), Log: true,
+		SpaceRoot: o.dataDir})
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("opening the request log: %w", err)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +42,25 @@ type instance struct {
 	cmd       *exec.Cmd
 	httpAddr  string
 	httpsAddr string
-	stderr    *strings.Builder
+	stderr    *syncBuffer
+}
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var listening = regexp.MustCompile(`^regsandbox listening http=(\S+) https=(\S*) admin=http://(\S+)/__admin$`)
@@ -51,7 +70,7 @@ func start(t *testing.T, args ...string) *instance {
 	cmd := exec.Command(binary, append([]string{"--headless", "--addr", "127.0.0.1:0", "--tls-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "DISPLAY=")
 	stdout, _ := cmd.StdoutPipe()
-	inst := &instance{cmd: cmd, stderr: &strings.Builder{}}
+	inst := &instance{cmd: cmd, stderr: &syncBuffer{}}
 	cmd.Stderr = inst.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"regsandbox/assets"
 	"regsandbox/mockserver"
@@ -33,6 +34,9 @@ type Window struct {
 	win  fyne.Window
 	srv  *mockserver.Server
 	tabs *container.AppTabs
+	// storageBanner tells, above every tab, why writes are refused.
+	storageBanner *widget.Label
+	stopWatching  func()
 
 	server    *serverView
 	requests  *requestsView
@@ -62,14 +66,54 @@ func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
 	)
 	w.tabs.OnSelected = func(*container.TabItem) { a.Preferences().SetInt(prefLastTab, w.tabs.SelectedIndex()) }
 	w.tabs.SelectIndex(a.Preferences().IntWithFallback(prefLastTab, 0))
-	w.win.SetContent(w.tabs)
+	w.storageBanner = widget.NewLabel("")
+	w.storageBanner.Importance = widget.DangerImportance
+	w.storageBanner.Wrapping = fyne.TextWrapWord
+	w.storageBanner.Hide()
+	w.win.SetContent(container.NewBorder(w.storageBanner, nil, nil, nil, w.tabs))
 	w.win.Resize(fyne.NewSize(
 		float32(a.Preferences().FloatWithFallback(prefWidth, 1100)),
 		float32(a.Preferences().FloatWithFallback(prefHeight, 720))))
 	w.addShortcuts()
 	srv.OnWorkspaceChange(func(ws *workspace.Workspace) { fyne.Do(func() { w.workspaceChanged(ws) }) })
 	w.followExchanges()
+	w.watchStorage(storageCheckEvery)
 	return w
+}
+
+// storageCheckEvery is how often the window asks whether the data
+// directory still takes writes.
+const storageCheckEvery = time.Second
+
+// watchStorage shows the storage banner while the server refuses writes
+// (a full disk), and hides it when they resume.
+func (w *Window) watchStorage(period time.Duration) {
+	stop := make(chan struct{})
+	w.showStorageProblem()
+	go func() {
+		ticker := time.NewTicker(period)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ticker.C:
+				fyne.Do(w.showStorageProblem)
+			}
+		}
+	}()
+	w.stopWatching = func() { close(stop) }
+}
+
+func (w *Window) showStorageProblem() {
+	err := w.srv.StorageProblem()
+	if err == nil {
+		w.storageBanner.Hide()
+		return
+	}
+	w.storageBanner.SetText("Nothing can be saved: " + err.Error() +
+		". Registrations, configuration changes and the request log fail until there is room again.")
+	w.storageBanner.Show()
 }
 
 // workspaceChanged redraws the views that show configuration.
@@ -90,6 +134,9 @@ func (w *Window) followExchanges() {
 	w.requests.reload()
 	w.win.SetOnClosed(func() {
 		cancel()
+		if w.stopWatching != nil {
+			w.stopWatching()
+		}
 		w.rememberSize()
 	})
 	go coalesce(events, liveRefresh, func() {

@@ -5,7 +5,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -402,5 +404,54 @@ func TestDeleteIdP(t *testing.T) {
 	test.Tap(v.deleteButton)
 	if _, ok := srv.Workspace().Onegini.IdP("DisabledIdp"); ok || indexOf(v.ids, "DisabledIdp") >= 0 {
 		t.Errorf("DisabledIdp still there: %q", v.status.Text)
+	}
+}
+
+// A full disk shows, above every tab, why nothing can be saved; the
+// banner goes once there is room again.
+func TestStorageBannerFollowsTheDisk(t *testing.T) {
+	a := test.NewTempApp(t)
+	var free atomic.Uint64
+	free.Store(1 << 40)
+	db, err := storage.Open(storage.Options{Dir: t.TempDir(),
+		FreeSpace: func(string) (uint64, error) { return free.Load(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mockserver.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		db.Close()
+	})
+	w := New(a, srv, &mockserver.Listening{HTTPAddr: "127.0.0.1:8080"})
+	t.Cleanup(w.win.Close)
+	if w.storageBanner.Visible() {
+		t.Fatalf("banner shown with room on the disk: %q", w.storageBanner.Text)
+	}
+	free.Store(1 << 20)
+	waitFor(t, func() bool { return srv.StorageProblem() != nil })
+	w.showStorageProblem()
+	if !w.storageBanner.Visible() || !strings.Contains(w.storageBanner.Text, "free some space") {
+		t.Errorf("banner on a full disk: visible %v, %q", w.storageBanner.Visible(), w.storageBanner.Text)
+	}
+	free.Store(1 << 40)
+	waitFor(t, func() bool { return srv.StorageProblem() == nil })
+	w.showStorageProblem()
+	if w.storageBanner.Visible() {
+		t.Errorf("banner still shown once there is room: %q", w.storageBanner.Text)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -90,8 +90,12 @@ func isLoopback(remoteAddr string) bool {
 func (s *Server) adminHealth(w http.ResponseWriter, r *http.Request) {
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "workspace": s.Workspace().Name,
-		"goroutines": runtime.NumGoroutine(), "heap_bytes": mem.HeapAlloc, "recorder": s.recorder.Stats()})
+	health := map[string]any{"status": "ok", "workspace": s.Workspace().Name,
+		"goroutines": runtime.NumGoroutine(), "heap_bytes": mem.HeapAlloc, "recorder": s.recorder.Stats()}
+	if err := s.StorageProblem(); err != nil {
+		health["status"], health["problem"] = "disk_full", err.Error()
+	}
+	writeJSON(w, http.StatusOK, health)
 }
 
 func (s *Server) adminGetWorkspace(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,7 @@ const keyWorkspace = "config/workspace"
 // Server is a RegSandbox instance: configuration, back ends and routes.
 type Server struct {
 	db       *storage.DB
+	log      *storage.DB // the request log: db itself unless WithRequestLog
 	now      func() time.Time
 	cfg      config
 	capture  *capture.Backend
@@ -113,6 +114,7 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.log = log
 	s.recorder = recorder.New(log, recorder.WithClock(cfg.now), recorder.WithSkip(recorder.SkipAdmin),
 		recorder.WithLimit(ws.Settings.RecordLimit),
 		recorder.WithMaxAge(time.Duration(ws.Settings.RecordMaxAgeMinutes)*time.Minute))
@@ -134,6 +136,17 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	}
 	s.storeHandler()
 	return s, nil
+}
+
+// StorageProblem is nil while the data directory takes writes, and else
+// says why not and what to do: the disk is full. Registrations and
+// configuration changes fail meanwhile, each in its API's shape, and
+// exchanges go unrecorded; reads and everything else go on.
+func (s *Server) StorageProblem() error {
+	if err := s.db.CheckSpace(); err != nil {
+		return err
+	}
+	return s.log.CheckSpace()
 }
 
 // ReleaseHeld lets go of requests that fault rules delay or hang, so a

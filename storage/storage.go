@@ -6,10 +6,12 @@
 package storage
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -35,6 +37,13 @@ type Options struct {
 	// Log tunes the database for a request log, written constantly and
 	// trimmed from its old end (see [Open]).
 	Log bool
+	// SpaceRoot is the directory whose disk and files the free-space
+	// guard watches (default Dir): the data directory, for a request log
+	// that lives inside it.
+	SpaceRoot string
+	// FreeSpace replaces how the guard measures the free space of a
+	// directory's disk, for tests that cannot fill a disk.
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // DB is an open database.
@@ -42,6 +51,7 @@ type DB struct {
 	bdb    *badger.DB
 	stopGC chan struct{}
 	gcDone chan struct{}
+	space  *spaceGuard // nil in memory
 }
 
 // Open opens (or creates) the database described by opts.
@@ -55,9 +65,10 @@ func Open(opts Options) (*DB, error) {
 		WithNumMemtables(2).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(8 << 20).
-		// Small value-log files let garbage collection hand space back
-		// in small steps as the request log turns over.
-		WithValueLogFileSize(32 << 20).
+		// Configuration and users rarely reach the value log (values
+		// under 1 KiB stay in the tree), and the guard allocates the
+		// files it maps up front: small files waste no disk.
+		WithValueLogFileSize(8 << 20).
 		WithNumCompactors(2)
 	switch {
 	case opts.InMemory:
@@ -79,13 +90,36 @@ func Open(opts Options) (*DB, error) {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("%w (%s)", ErrLocked, opts.Dir)
 		}
-		return nil, fmt.Errorf("opening database in %s: %w", opts.Dir, err)
+		return nil, fmt.Errorf("opening database in %s: %w", opts.Dir, explainDiskFull(err, opts.Dir))
 	}
 	db := &DB{bdb: bdb}
 	if !opts.InMemory {
+		root := cmp.Or(opts.SpaceRoot, opts.Dir)
+		free := opts.FreeSpace
+		if free == nil {
+			free = diskFree
+		}
+		db.space = newSpaceGuard(root, free)
+		db.space.start()
 		db.startGC(gcInterval)
 	}
 	return db, nil
+}
+
+// CheckSpace is nil while the disk has room for writes, else an error
+// that matches [ErrDiskFull] and says how much room there is. Writes
+// through [DB.Update] check it themselves; it is for callers that write
+// through [DB.Badger].
+func (db *DB) CheckSpace() error { return db.space.err() }
+
+// explainDiskFull turns the system's "no space left on device" into the
+// guard's error, which says what to do.
+func explainDiskFull(err error, dir string) error {
+	if err == nil || !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	free, _ := diskFree(dir)
+	return fmt.Errorf("%w (%w)", &DiskFullError{Dir: dir, Free: free, Needs: spaceReserve}, err)
 }
 
 // logOptions keeps compactions of a request log cheap: every record but
@@ -93,7 +127,10 @@ func Open(opts Options) (*DB, error) {
 // summaries; its blocks are not compressed (the recorder compresses the
 // bodies already).
 func logOptions(bo badger.Options) badger.Options {
+	// Value-log files small enough for garbage collection to hand
+	// space back in small steps as the log turns over.
 	return bo.WithValueThreshold(logValueThreshold).
+		WithValueLogFileSize(32 << 20).
 		WithCompression(options.None)
 }
 
@@ -115,8 +152,8 @@ func (db *DB) startGC(every time.Duration) {
 				return
 			case <-ticker.C:
 				// Each run rewrites at most one file; repeat while
-				// there is garbage to collect.
-				for db.bdb.RunValueLogGC(0.5) == nil {
+				// there is garbage to collect, and room to rewrite.
+				for db.CheckSpace() == nil && db.bdb.RunValueLogGC(0.5) == nil {
 				}
 			}
 		}
@@ -129,8 +166,23 @@ func (db *DB) Close() error {
 		close(db.stopGC)
 		<-db.gcDone
 	}
+	if db.space != nil {
+		db.space.close()
+		db.space.check()
+		if err := db.space.err(); err != nil {
+			// Closing flushes the memtable into a table written
+			// through a map that a full disk cannot back: SIGBUS on
+			// the way out. What the memtable holds is in its log
+			// already, which the next start replays; the process
+			// exit releases the directory lock.
+			return err
+		}
+	}
 	return db.bdb.Close()
 }
+
+// dir is the directory the database lives in ("" in memory).
+func (db *DB) dir() string { return db.bdb.Opts().Dir }
 
 // Badger exposes the underlying database for maintenance such as value-log
 // garbage collection.
@@ -147,9 +199,20 @@ func (db *DB) View(fn func(tx *Tx) error) error {
 func (db *DB) Update(fn func(tx *Tx) error) error {
 	const attempts = 64
 	for range attempts {
-		err := db.bdb.Update(func(txn *badger.Txn) error { return fn(&Tx{txn: txn}) })
+		err := db.bdb.Update(func(txn *badger.Txn) error {
+			tx := &Tx{txn: txn}
+			if err := fn(tx); err != nil {
+				return err
+			}
+			// On a full disk a transaction that only read still
+			// commits; one that wrote is dropped.
+			if tx.wrote {
+				return db.CheckSpace()
+			}
+			return nil
+		})
 		if !errors.Is(err, badger.ErrConflict) {
-			return err
+			return explainDiskFull(err, db.dir())
 		}
 	}
 	return ErrConflict
@@ -158,6 +221,8 @@ func (db *DB) Update(fn func(tx *Tx) error) error {
 // Tx is a transaction.
 type Tx struct {
 	txn *badger.Txn
+	// wrote tells Update that committing needs the disk.
+	wrote bool
 }
 
 // Get decodes the record at key into v and reports whether it exists.
@@ -196,6 +261,7 @@ func (tx *Tx) Put(key string, v any) error {
 
 // PutRaw stores raw bytes at key.
 func (tx *Tx) PutRaw(key string, raw []byte) error {
+	tx.wrote = true
 	return tx.txn.Set([]byte(key), raw)
 }
 
@@ -213,6 +279,7 @@ func (tx *Tx) GetRaw(key string) ([]byte, error) {
 
 // Delete removes key; deleting a missing key is not an error.
 func (tx *Tx) Delete(key string) error {
+	tx.wrote = true
 	return tx.txn.Delete([]byte(key))
 }
 
@@ -248,5 +315,8 @@ var ErrStop = errors.New("stop scan")
 
 // DeletePrefix removes every key that starts with prefix.
 func (db *DB) DeletePrefix(prefix string) error {
-	return db.bdb.DropPrefix([]byte(prefix))
+	if err := db.CheckSpace(); err != nil {
+		return err
+	}
+	return explainDiskFull(db.bdb.DropPrefix([]byte(prefix)), db.dir())
 }

@@ -16,6 +16,7 @@ func (tx *Tx) PutTTL(key string, v any, ttl time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("storage: encoding %s: %w", key, err)
 	}
+	tx.wrote = true
 	return tx.txn.SetEntry(badger.NewEntry([]byte(key), raw).WithTTL(ttl))
 }
 

@@ -451,6 +451,11 @@ func pairValue(pairs []string, name string) string {
 
 // store writes the records of the batch in one write and counts them.
 func (r *Recorder) store(w *writerState) error {
+	// Badger writes through memory maps, which crash the process
+	// rather than fail when the disk is full.
+	if err := r.db.CheckSpace(); err != nil {
+		return err
+	}
 	wb := r.db.Badger().NewWriteBatch()
 	defer wb.Cancel()
 	// Blobs first: a record must never refer to a blob not written.
@@ -501,6 +506,9 @@ func (r *Recorder) trimLocked() {
 // the maximum age. The in-memory count and oldest time make the common
 // case, nothing to do, free. Callers hold storeMu.
 func (r *Recorder) trim() {
+	if r.db.CheckSpace() != nil {
+		return // deleting writes too; the next trim catches up
+	}
 	excess := r.stored.Load() - r.limit.Load()
 	cutoff := r.now().Add(-time.Duration(r.maxAge.Load())).UnixNano()
 	if excess > 0 || r.oldestNS < cutoff {
