@@ -68,7 +68,7 @@ func TestFullDiskAnswersInEachAPIsShapeAndRecovers(t *testing.T) {
 		t.Errorf("workspace import on a full disk answered %d %v", resp.StatusCode, body)
 	}
 
-	health := decode(t, must(http.Get(base + "/__admin/health")))
+	health := decode(t, must(http.Get(base+"/__admin/health")))
 	if health["status"] != "disk_full" || !strings.Contains(health["problem"].(string), "free some space") {
 		t.Errorf("health on a full disk = %v", health)
 	}
