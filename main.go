@@ -83,6 +83,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	db, requestLog, err := openDatabases(o)
 	if err != nil {
 		fmt.Fprintln(stderr, "regsandbox:", err)
+		if errors.Is(err, storage.ErrUnusableDir) {
+			fmt.Fprintln(stderr, "regsandbox: give a directory RegSandbox can read and write with --data DIR, or fix the permissions of this one")
+		}
 		return 1
 	}
 	defer db.Close()

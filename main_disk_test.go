@@ -168,3 +168,62 @@ func (in *instance) backchannel(t *testing.T) {
 		t.Errorf("backchannel on a full disk answered %d %s", resp.StatusCode, raw)
 	}
 }
+
+// TestUnusableDataDirSaysWhy: a data directory that cannot be created,
+// read or written stops the start with a message that names it, says why
+// and what to do, and exit code 1: no crash, no retry loop.
+func TestUnusableDataDirSaysWhy(t *testing.T) {
+	t.Parallel()
+	// World-traversable, so that an unprivileged user can run the binary.
+	root, err := os.MkdirTemp("", "regsandbox-perm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(filepath.Join(root, "locked"), 0o700); os.RemoveAll(root) })
+	exe := filepath.Join(root, "regsandbox")
+	raw, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.WriteFile(exe, raw, 0o755))
+	must(t, os.Chmod(root, 0o755))
+	must(t, os.Mkdir(filepath.Join(root, "locked"), 0o000))
+	must(t, os.Mkdir(filepath.Join(root, "readonly"), 0o555))
+	must(t, os.WriteFile(filepath.Join(root, "a-file"), nil, 0o644))
+
+	for _, tc := range []struct{ dir, why string }{
+		{"locked", "permission denied"},
+		{"readonly", "permission denied"},
+		{"readonly/sub", "permission denied"},
+		{"a-file", "not a directory"},
+	} {
+		dir := filepath.Join(root, tc.dir)
+		cmd := exec.Command(exe, "--headless", "--addr", "127.0.0.1:0", "--tls-addr", "", "--data", dir)
+		cmd.Env = append(os.Environ(), "DISPLAY=", "HOME="+root)
+		if os.Geteuid() == 0 {
+			// Root reads and writes anything: run as nobody.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		}
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Errorf("--data %s: %v, want exit code 1; output: %s", tc.dir, err, out)
+			continue
+		}
+		for _, want := range []string{dir, tc.why, "--data DIR"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("--data %s: output does not say %q: %s", tc.dir, want, out)
+			}
+		}
+		if strings.Contains(string(out), "goroutine ") {
+			t.Errorf("--data %s crashed: %s", tc.dir, out)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

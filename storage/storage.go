@@ -10,6 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +23,10 @@ import (
 
 // ErrLocked reports that another process already holds the data directory.
 var ErrLocked = errors.New("the data directory is in use by another RegSandbox instance")
+
+// ErrUnusableDir reports a data directory that cannot be created, read or
+// written; the error says which and why.
+var ErrUnusableDir = errors.New("the data directory cannot be used")
 
 // ErrConflict reports that a transaction kept conflicting with concurrent
 // writers and gave up.
@@ -85,6 +92,11 @@ func Open(opts Options) (*DB, error) {
 			bo = logOptions(bo)
 		}
 	}
+	if !opts.InMemory {
+		if err := checkDir(opts.Dir); err != nil {
+			return nil, err
+		}
+	}
 	bdb, err := badger.Open(bo)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
@@ -104,6 +116,36 @@ func Open(opts Options) (*DB, error) {
 		db.startGC(gcInterval)
 	}
 	return db, nil
+}
+
+// checkDir makes sure dir exists and can be read and written, so that a
+// wrong path or permission reads as such rather than as a Badger error.
+func checkDir(dir string) error {
+	unusable := func(err error) error {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is in the message already
+		}
+		return fmt.Errorf("%w: %s: %w", ErrUnusableDir, dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return unusable(err)
+	}
+	entries, err := os.Open(dir)
+	if err != nil {
+		return unusable(err)
+	}
+	_, err = entries.Readdirnames(1)
+	entries.Close()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return unusable(err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return unusable(explainDiskFull(err, dir))
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // CheckSpace is nil while the disk has room for writes, else an error
