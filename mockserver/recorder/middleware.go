@@ -89,7 +89,7 @@ func snapshotHeader(dst []string, h http.Header) []string {
 func (r *Recorder) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// Notes in the context mean an outer Wrap records this one.
-		if r.closed.Load() || (r.skip != nil && r.skip(req)) || NotesFrom(req.Context()) != nil {
+		if r.closed.Load() || r.paused.Load() || (r.skip != nil && r.skip(req)) || NotesFrom(req.Context()) != nil {
 			next.ServeHTTP(w, req)
 			return
 		}

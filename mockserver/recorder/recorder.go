@@ -81,6 +81,8 @@ type Recorder struct {
 	stopped  chan struct{}
 	closing  sync.Once
 	closed   atomic.Bool
+	// paused lets calls through unrecorded (see [Recorder.SetPaused]).
+	paused atomic.Bool
 
 	ids idSource
 
@@ -250,12 +252,14 @@ type Stats struct {
 	Pending int `json:"pending"`
 	// Stored is how many exchanges the database holds.
 	Stored int `json:"stored"`
+	// Paused is set while calls go unrecorded.
+	Paused bool `json:"paused"`
 }
 
 // Stats returns the recorder's counters.
 func (r *Recorder) Stats() Stats {
 	s := Stats{Recorded: r.recorded.Load(), Dropped: r.dropped.Load(), WriteErrors: r.writeErrors.Load(),
-		Pending: int(r.pendingN.Load()), Stored: int(r.stored.Load())}
+		Pending: int(r.pendingN.Load()), Stored: int(r.stored.Load()), Paused: r.paused.Load()}
 	if e := r.lastErr.Load(); e != nil {
 		s.LastError = *e
 	}
