@@ -77,17 +77,18 @@ func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
 	w.addShortcuts()
 	srv.OnWorkspaceChange(func(ws *workspace.Workspace) { fyne.Do(func() { w.workspaceChanged(ws) }) })
 	w.followExchanges()
-	w.watchStorage(storageCheckEvery)
+	w.watchStatus(statusCheckEvery)
 	return w
 }
 
-// storageCheckEvery is how often the window asks whether the data
-// directory still takes writes.
-const storageCheckEvery = time.Second
+// statusCheckEvery is how often the window asks whether the data
+// directory still takes writes and whether recording is paused.
+const statusCheckEvery = time.Second
 
-// watchStorage shows the storage banner while the server refuses writes
-// (a full disk), and hides it when they resume.
-func (w *Window) watchStorage(period time.Duration) {
+// watchStatus shows the storage banner while the server refuses writes
+// (a full disk), and hides it when they resume; it also follows pauses
+// of recording made through the admin API.
+func (w *Window) watchStatus(period time.Duration) {
 	stop := make(chan struct{})
 	w.showStorageProblem()
 	go func() {
@@ -98,7 +99,10 @@ func (w *Window) watchStorage(period time.Duration) {
 			case <-stop:
 				return
 			case <-ticker.C:
-				fyne.Do(w.showStorageProblem)
+				fyne.Do(func() {
+					w.showStorageProblem()
+					w.requests.syncPause()
+				})
 			}
 		}
 	}()

@@ -54,6 +54,7 @@ type requestsView struct {
 	replayButton *widget.Button
 	harButton    *widget.Button
 	clearButton  *widget.Button
+	pauseButton  *widget.Button
 	status       *widget.Label
 }
 
@@ -62,7 +63,7 @@ func newRequestsView(w fyne.Window, srv *mockserver.Server) *requestsView {
 	v.buildFilters()
 	v.buildList()
 	v.buildDetail()
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(v.harButton, v.clearButton),
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(v.pauseButton, v.harButton, v.clearButton),
 		container.NewHBox(widget.NewLabel("Endpoint"), v.endpoint, widget.NewLabel("Outcome"), v.outcome,
 			container.NewGridWrap(fyne.NewSize(260, v.search.MinSize().Height), v.search), v.count))
 	split := container.NewHSplit(v.list, v.detailPane())
@@ -85,6 +86,33 @@ func (v *requestsView) buildFilters() {
 	v.status = widget.NewLabel("")
 	v.harButton = &widget.Button{Text: "Export HAR…", Icon: theme.DocumentSaveIcon(), OnTapped: v.exportHAR}
 	v.clearButton = &widget.Button{Text: "Clear", Icon: theme.DeleteIcon(), OnTapped: v.clear}
+	v.pauseButton = &widget.Button{OnTapped: v.togglePause}
+	v.syncPause()
+}
+
+// togglePause pauses recording, or resumes it.
+func (v *requestsView) togglePause() {
+	rec := v.srv.Recorder()
+	rec.SetPaused(!rec.Paused())
+	v.syncPause()
+	if rec.Paused() {
+		v.status.SetText("Recording paused: calls are answered but not recorded.")
+	} else {
+		v.status.SetText("Recording again.")
+	}
+}
+
+// syncPause shows on the button what tapping it does; the admin API may
+// have paused or resumed recording meanwhile.
+func (v *requestsView) syncPause() {
+	text, icon := "Pause recording", theme.MediaPauseIcon()
+	if v.srv.Recorder().Paused() {
+		text, icon = "Resume recording", theme.MediaRecordIcon()
+	}
+	if v.pauseButton.Text != text {
+		v.pauseButton.Text, v.pauseButton.Icon = text, icon
+		v.pauseButton.Refresh()
+	}
 }
 
 func (v *requestsView) buildList() {

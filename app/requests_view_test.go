@@ -104,3 +104,32 @@ func TestCoalesceBoundsRedraws(t *testing.T) {
 		t.Errorf("%d redraws for one burst", n)
 	}
 }
+
+// Pause recording answers calls without recording them; the button says
+// what it will do, and follows a pause made through the admin API.
+func TestRequestsViewPausesRecording(t *testing.T) {
+	test.NewTempApp(t)
+	srv, _ := newTestServer(t)
+	w := test.NewTempWindow(t, nil)
+	v := newRequestsView(w, srv)
+	if v.pauseButton.Text != "Pause recording" {
+		t.Fatalf("button = %q", v.pauseButton.Text)
+	}
+	test.Tap(v.pauseButton)
+	register(srv, "quiet@example.com")
+	v.reload()
+	if len(v.rows) != 0 || v.pauseButton.Text != "Resume recording" || !strings.Contains(v.status.Text, "paused") {
+		t.Errorf("paused: %d rows, button %q, status %q", len(v.rows), v.pauseButton.Text, v.status.Text)
+	}
+	test.Tap(v.pauseButton)
+	register(srv, "loud@example.com")
+	v.reload()
+	if len(v.rows) != 1 || v.pauseButton.Text != "Pause recording" {
+		t.Errorf("resumed: %d rows, button %q", len(v.rows), v.pauseButton.Text)
+	}
+	srv.Recorder().SetPaused(true) // as PUT /__admin/recording does
+	v.syncPause()
+	if v.pauseButton.Text != "Resume recording" {
+		t.Errorf("after a pause elsewhere, button = %q", v.pauseButton.Text)
+	}
+}

@@ -22,6 +22,32 @@ func (s *Server) requestRoutes(r *mux.Router) {
 	r.HandleFunc("/requests/{id}/replay", s.adminReplay).Methods(http.MethodPost)
 	r.HandleFunc("/flows/{id}", s.adminFlow).Methods(http.MethodGet)
 	r.HandleFunc("/events", s.adminEvents).Methods(http.MethodGet)
+	r.HandleFunc("/recording", s.adminRecording).Methods(http.MethodGet)
+	r.HandleFunc("/recording", s.adminSetRecording).Methods(http.MethodPut)
+}
+
+// recordingState is the body of /__admin/recording.
+type recordingState struct {
+	Paused *bool `json:"paused"`
+}
+
+func (s *Server) adminRecording(w http.ResponseWriter, r *http.Request) {
+	paused := s.recorder.Paused()
+	writeJSON(w, http.StatusOK, recordingState{Paused: &paused})
+}
+
+// adminSetRecording pauses or resumes recording: {"paused": true}.
+func (s *Server) adminSetRecording(w http.ResponseWriter, r *http.Request) {
+	var body recordingState
+	if !decodeAdminBody(w, r, &body) {
+		return
+	}
+	if body.Paused == nil {
+		adminError(w, http.StatusBadRequest, `give {"paused": true} or {"paused": false}`)
+		return
+	}
+	s.recorder.SetPaused(*body.Paused)
+	s.adminRecording(w, r)
 }
 
 // requestQuery reads the filters of a listing from the query string:
