@@ -120,9 +120,13 @@ func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report
 	}
 	defer bare.stop()
 	ceiling := measured{client: newClient(f.conns), base: "http://" + bare.addr, proc: watcher{pid: bare.pid()}}
-	server := measured{client: client, base: t.base, proc: watcher{pid: f.pid}}
+	server := measured{client: client, base: t.base, proc: watcher{pid: f.pid}, recording: recordingSwitch(client, t.base, false)}
+	unrecorded := server
+	unrecorded.recording = recordingSwitch(client, t.base, true)
+	// Whatever happens, leave the server recording.
+	defer server.recording(context.Background())
 	report.Settings = &Settings{Conns: f.conns, Seconds: f.duration.Seconds(), WarmupSeconds: f.warmup.Seconds(), Rounds: f.rounds}
-	if err := compareAll(ctx, f, scenarios, ceiling, server, report, out); err != nil {
+	if err := compareAll(ctx, f, scenarios, targets{ceiling, server, unrecorded}, report, out); err != nil {
 		return err
 	}
 	after := server.proc.read()
@@ -133,15 +137,19 @@ func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report
 
 // compareAll compares the targets on every scenario, printing each result
 // as it comes, and notes how busy the rest of the machine was meanwhile.
-func compareAll(ctx context.Context, f loadFlags, scenarios []*scenario, ceiling, server measured, report *Report, out io.Writer) error {
+func compareAll(ctx context.Context, f loadFlags, scenarios []*scenario, t targets, report *Report, out io.Writer) error {
 	fmt.Fprintf(out, "%d connections, %s per scenario and target in %d alternating rounds, after %s of warm-up\n",
 		f.conns, f.duration, f.rounds, f.warmup)
 	printHeader(out)
-	noise := startNoise(server.proc.pid, ceiling.proc.pid)
+	noise := startNoise(t.server.proc.pid, t.ceiling.proc.pid)
 	for _, sc := range scenarios {
-		r := compare(ctx, f, sc, ceiling, server)
+		r := compare(ctx, f, sc, t)
 		printMeasure(out, sc.name, "ceiling", r.Ceiling)
 		printMeasure(out, sc.name, "server", r.Server)
+		printMeasure(out, sc.name, "unrecorded", *r.Unrecorded)
+		if o, ok := r.RecordingOverhead(); ok {
+			fmt.Fprintf(out, "%-12s recording costs %.1f%% of the server's req/s\n", sc.name, 100*o)
+		}
 		report.Scenarios = append(report.Scenarios, r)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -170,24 +178,52 @@ func prepare(ctx context.Context, t target, names []string) ([]*scenario, map[st
 	return scenarios, answers, nil
 }
 
-// compare measures sc on both targets: a warm-up on each, then the
-// measured time cut into rounds that alternate between them, so that
-// whatever else the machine does weighs on both alike.
-func compare(ctx context.Context, f loadFlags, sc *scenario, ceiling, server measured) ScenarioResult {
-	ceiling.drive(ctx, f, sc, f.warmup)
-	server.drive(ctx, f, sc, f.warmup)
-	var c, s outcome
+// targets are what each scenario is measured on: the bare ceiling, the
+// server recording, and the same server with recording paused.
+type targets struct {
+	ceiling, server, unrecorded measured
+}
+
+// compare measures sc on every target: a warm-up on each, then the
+// measured time cut into rounds that visit the targets in turn, each
+// round in another order, so that whatever else the machine does weighs
+// on all alike.
+func compare(ctx context.Context, f loadFlags, sc *scenario, t targets) ScenarioResult {
+	all := []measured{t.ceiling, t.server, t.unrecorded}
+	outcomes := make([]outcome, len(all))
+	for _, m := range all {
+		m.drive(ctx, f, sc, f.warmup)
+	}
 	slice := f.duration / time.Duration(f.rounds)
 	for i := range f.rounds {
-		if i%2 == 0 {
-			c.add(ceiling.drive(ctx, f, sc, slice))
-			s.add(server.drive(ctx, f, sc, slice))
-		} else {
-			s.add(server.drive(ctx, f, sc, slice))
-			c.add(ceiling.drive(ctx, f, sc, slice))
+		for j := range all {
+			k := (i + j) % len(all)
+			outcomes[k].add(all[k].drive(ctx, f, sc, slice))
 		}
 	}
-	return ScenarioResult{Name: sc.name, Ceiling: c.measure(), Server: s.measure()}
+	unrecorded := outcomes[2].measure()
+	return ScenarioResult{Name: sc.name, Ceiling: outcomes[0].measure(), Server: outcomes[1].measure(),
+		Unrecorded: &unrecorded}
+}
+
+// recordingSwitch returns a function that pauses or resumes the server's
+// recording through the admin API.
+func recordingSwitch(client *http.Client, base string, paused bool) func(context.Context) error {
+	body := fmt.Sprintf(`{"paused":%t}`, paused)
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/__admin/recording", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		var state struct{ Paused bool }
+		if err := doJSON(client, req, &state); err != nil {
+			return fmt.Errorf("setting recording paused=%t: %w", paused, err)
+		}
+		if state.Paused != paused {
+			return fmt.Errorf("the server did not set recording paused=%t", paused)
+		}
+		return nil
+	}
 }
 
 // measured is a target of the load with the process that serves it.
@@ -195,6 +231,9 @@ type measured struct {
 	client *http.Client
 	base   string
 	proc   watcher
+	// recording, when set, puts the server in the state this target
+	// measures before each phase.
+	recording func(context.Context) error
 }
 
 // outcome is what one or more phases measured on one target.
@@ -211,6 +250,11 @@ func (m measured) drive(ctx context.Context, f loadFlags, sc *scenario, d time.D
 		return outcome{}
 	}
 	p := phase{client: m.client, base: m.base, sc: sc, conns: f.conns, duration: d, maxRequests: f.maxRequests}
+	if m.recording != nil {
+		if err := m.recording(ctx); err != nil {
+			return outcome{sample: sample{errors: 1, firstError: err.Error()}}
+		}
+	}
 	before := m.proc.read()
 	s := p.run(ctx)
 	after := m.proc.read()

@@ -9,13 +9,13 @@ import (
 
 // printHeader prints the heading of the live table.
 func printHeader(out io.Writer) {
-	fmt.Fprintf(out, "%-12s %-8s %9s %9s %9s %7s %11s %11s %10s\n",
+	fmt.Fprintf(out, "%-12s %-10s %9s %9s %9s %7s %11s %11s %10s\n",
 		"scenario", "target", "req/s", "p50", "p99", "errors", "srv CPU/req", "cli allocs", "srv RSS")
 }
 
 // printMeasure prints one row of the live table, and the first error.
 func printMeasure(out io.Writer, name, target string, m Measure) {
-	fmt.Fprintf(out, "%-12s %-8s %9.0f %9s %9s %7d %11s %11.1f %10s\n",
+	fmt.Fprintf(out, "%-12s %-10s %9.0f %9s %9s %7d %11s %11.1f %10s\n",
 		name, target, m.RPS, ms(m.P50us), ms(m.P99us), m.Errors, us(m.CPUusPerReq), m.ClientAllocsPerReq, mib(m.RSSKB))
 	if m.FirstError != "" {
 		fmt.Fprintf(out, "  first error: %s\n", m.FirstError)

@@ -39,11 +39,23 @@ type Settings struct {
 	OtherCPU float64 `json:"other_cpu"`
 }
 
-// ScenarioResult compares the real server with the bare ceiling.
+// ScenarioResult compares the real server with the bare ceiling, and
+// with itself while recording is paused: the cost of recording.
 type ScenarioResult struct {
-	Name    string  `json:"name"`
-	Server  Measure `json:"server"`
-	Ceiling Measure `json:"ceiling"`
+	Name       string   `json:"name"`
+	Server     Measure  `json:"server"`
+	Ceiling    Measure  `json:"ceiling"`
+	Unrecorded *Measure `json:"unrecorded,omitempty"`
+}
+
+// RecordingOverhead is how much fewer requests per second the server
+// answers recording than paused, as a fraction; ok is false when the
+// unrecorded run is missing.
+func (r ScenarioResult) RecordingOverhead() (overhead float64, ok bool) {
+	if r.Unrecorded == nil || r.Unrecorded.RPS == 0 {
+		return 0, false
+	}
+	return 1 - r.Server.RPS/r.Unrecorded.RPS, true
 }
 
 // Measure is one measured phase.

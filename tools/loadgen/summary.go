@@ -67,17 +67,21 @@ func writeLoad(w io.Writer, r *Report, benches benchIndex) {
 	}
 	if s := r.Settings; s != nil {
 		fmt.Fprintf(w, "Load: %d keep-alive HTTP/1.1 connections; per scenario, %.0f s of warm-up on each target, then %.0f s "+
-			"on each in %d alternating rounds. The ceiling is a bare net/http server, in its own process, answering the "+
-			"server's bytes and headers. Other processes used %.0f%% of the CPUs meanwhile.\n\n",
+			"on each in %d rounds that visit the targets in turn. The ceiling is a bare net/http server, in its own process, answering the "+
+			"server's bytes and headers; \"paused\" is the same server with recording paused (PUT /__admin/recording). Other processes used %.0f%% of the CPUs meanwhile.\n\n",
 			s.Conns, s.WarmupSeconds, s.Seconds, s.Rounds, 100*s.OtherCPU)
 	}
-	fmt.Fprintln(w, "| scenario | req/s | p50 | p99 | ceiling req/s | ceiling p99 | ratio | server CPU/req | server allocs/op (B/op) | client allocs/req | errors |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scenario | req/s | p50 | p99 | ceiling req/s | ceiling p99 | ratio | paused req/s | recording cost | server CPU/req (paused) | server allocs/op (B/op) | client allocs/req | errors |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.Scenarios {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s | %.0f | %d |\n",
+		paused, cost, pausedCPU := "n/a", "n/a", "n/a"
+		if o, ok := s.RecordingOverhead(); ok {
+			paused, cost, pausedCPU = thousands(s.Unrecorded.RPS), fmt.Sprintf("%.1f%%", 100*o), us(s.Unrecorded.CPUusPerReq)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s | %s (%s) | %s | %.0f | %d |\n",
 			s.Name, thousands(s.Server.RPS), ms(s.Server.P50us), ms(s.Server.P99us),
-			thousands(s.Ceiling.RPS), ms(s.Ceiling.P99us), 100*s.Server.RPS/s.Ceiling.RPS,
-			us(s.Server.CPUusPerReq), serverAllocs(benches, s.Name), s.Server.ClientAllocsPerReq, s.Server.Errors)
+			thousands(s.Ceiling.RPS), ms(s.Ceiling.P99us), 100*s.Server.RPS/s.Ceiling.RPS, paused, cost,
+			us(s.Server.CPUusPerReq), pausedCPU, serverAllocs(benches, s.Name), s.Server.ClientAllocsPerReq, s.Server.Errors)
 	}
 	fmt.Fprintln(w)
 }
