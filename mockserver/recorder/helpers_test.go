@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/gorilla/mux"
 
 	"regsandbox/storage"
@@ -216,4 +217,45 @@ func waitCount(t *testing.T, rec *Recorder, n int) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// storedEntry is an exchange as its segment holds it.
+type storedEntry struct {
+	segment  string // the segment's key
+	id       xid
+	indexed  bool
+	sum, rec []byte
+}
+
+// storedEntries reads every segment, hidden exchanges included, in key
+// order.
+func storedEntries(t testing.TB, db *storage.DB) []storedEntry {
+	t.Helper()
+	var out []storedEntry
+	err := db.Badger().View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(keySegment)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			key := string(it.Item().Key())
+			raw, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			entries, _, err := decodeSegment(raw, nil)
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				out = append(out, storedEntry{segment: key, id: e.id, indexed: e.indexed,
+					sum: raw[e.sum.start:e.sum.end], rec: raw[e.rec.start:e.rec.end]})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -293,8 +293,18 @@ func TestMaskingLeavesTheCallersExchangeAlone(t *testing.T) {
 // decompressed.
 func storedText(key, v []byte) []byte {
 	switch {
-	case strings.HasPrefix(string(key), keyFull):
-		return searchable(v, nil, nil) // blobs are read by their own keys
+	case strings.HasPrefix(string(key), keySegment):
+		entries, _, err := decodeSegment(v, nil)
+		if err != nil {
+			return v
+		}
+		var text []byte
+		for _, e := range entries {
+			text = append(text, v[e.sum.start:e.sum.end]...)
+			// Blobs are read by their own keys.
+			text = append(text, searchable(v[e.rec.start:e.rec.end], nil, nil)...)
+		}
+		return text
 	case strings.HasPrefix(string(key), keyBlob) && len(v) > 0 && v[0] == blobValueCompressed:
 		body, _ := decompress(v[1:])
 		return []byte(body)

@@ -2,9 +2,7 @@ package recorder
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -59,7 +57,7 @@ func (r *Recorder) Get(id string, reveal bool) (Exchange, bool, error) {
 	var found bool
 	err := r.db.Badger().View(func(txn *badger.Txn) error {
 		var err error
-		found, err = loadFull(txn, id, &ex, newBlobReader(txn))
+		found, err = r.loadFull(txn, id, &ex, newBlobReader(txn))
 		return err
 	})
 	if found && !reveal {
@@ -68,15 +66,16 @@ func (r *Recorder) Get(id string, reveal bool) (Exchange, bool, error) {
 	return ex, found, err
 }
 
-func loadFull(txn *badger.Txn, id string, ex *Exchange, blobs *blobReader) (bool, error) {
-	item, err := txn.Get([]byte(keyFull + id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+func (r *Recorder) loadFull(txn *badger.Txn, id string, ex *Exchange, blobs *blobReader) (bool, error) {
+	x, ok := parseID(id)
+	if !ok {
 		return false, nil
 	}
+	horizon, err := loadHorizon(txn)
 	if err != nil {
 		return false, err
 	}
-	return true, item.Value(func(raw []byte) error { return decodeRecord(id, raw, ex, blobs) })
+	return r.segs.lookup(txn, x, horizon, func(_, rec []byte) error { return decodeRecord(id, rec, ex, blobs) })
 }
 
 // List returns a page of the exchanges q selects, newest first.
@@ -86,10 +85,10 @@ func (r *Recorder) List(q Query) (Page, error) {
 	err := r.db.Badger().View(func(txn *badger.Txn) error {
 		var err error
 		blobs := newBlobReader(txn)
-		page.Next, err = r.walk(txn, q, func(id string, _ *summaryView, ex *Exchange) error {
+		page.Next, err = r.walk(txn, q, true, blobs, func(id string, _ *summaryView, rec []byte, ex *Exchange) error {
 			if ex == nil {
 				ex = &Exchange{}
-				if _, err := loadFull(txn, id, ex, blobs); err != nil {
+				if err := decodeRecord(id, rec, ex, blobs); err != nil {
 					return err
 				}
 				if !q.Reveal {
@@ -113,7 +112,7 @@ func (r *Recorder) ListSummaries(q Query) ([]Summary, string, error) {
 	var next string
 	err := r.db.Badger().View(func(txn *badger.Txn) error {
 		var err error
-		next, err = r.walk(txn, q, func(id string, sv *summaryView, ex *Exchange) error {
+		next, err = r.walk(txn, q, false, newBlobReader(txn), func(id string, sv *summaryView, _ []byte, ex *Exchange) error {
 			if ex != nil {
 				rows = append(rows, ex.Summary())
 			} else {
@@ -131,111 +130,61 @@ func (r *Recorder) Flow(flowID string) ([]Exchange, error) {
 	r.Flush()
 	out := []Exchange{}
 	err := r.db.Badger().View(func(txn *badger.Txn) error {
-		ids, err := flowMembers(txn, flowID, "", false)
+		horizon, err := loadHorizon(txn)
+		if err != nil {
+			return err
+		}
+		members, err := r.segs.flowMembers(txn, flowID, horizon, true)
 		if err != nil {
 			return err
 		}
 		blobs := newBlobReader(txn)
-		for _, id := range ids {
+		for _, m := range members {
 			var ex Exchange
-			found, err := loadFull(txn, id, &ex, blobs)
-			if err != nil {
+			if err := decodeRecord(m.id.String(), m.rec, &ex, blobs); err != nil {
 				return err
 			}
-			if found {
-				maskExchange(&ex, everything)
-				out = append(out, ex)
-			}
+			maskExchange(&ex, everything)
+			out = append(out, ex)
 		}
 		return nil
 	})
 	return out, err
 }
 
-// flowMembers lists the IDs of a flow's exchanges, oldest first or newest
-// first, those before the cursor only when it is set: the ones in the
-// flow index and the exchange that started the flow, which has no entry
-// there. It need not be the oldest: a call that started earlier but
-// answered later can join it.
-func flowMembers(txn *badger.Txn, flowID, before string, newestFirst bool) ([]string, error) {
-	prefix := flowKey(flowID, "")
-	var ids []string
-	var it *badger.Iterator
-	var start []byte
-	if newestFirst {
-		it, start = reverseIterator(txn, prefix, before)
-	} else {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix, opts.PrefetchValues = []byte(prefix), false
-		it, start = txn.NewIterator(opts), []byte(prefix)
-	}
-	defer it.Close()
-	for it.Seek(start); it.Valid(); it.Next() {
-		if id := string(it.Item().Key()[len(prefix):]); id != before {
-			ids = append(ids, id)
-		}
-	}
-	own, err := startsFlow(txn, flowID)
-	if err != nil || !own || (before != "" && flowID >= before) {
-		return ids, err
-	}
-	i, found := slices.BinarySearchFunc(ids, flowID, func(a, b string) int {
-		if newestFirst {
-			return strings.Compare(b, a)
-		}
-		return strings.Compare(a, b)
-	})
-	if !found { // stored by an earlier version, it may be indexed
-		ids = slices.Insert(ids, i, flowID)
-	}
-	return ids, nil
-}
-
-// startsFlow reports whether exchange id is stored and started its flow.
-func startsFlow(txn *badger.Txn, id string) (bool, error) {
-	item, err := txn.Get([]byte(keySummary + id))
-	if err != nil {
-		return false, ignoreMissing(err)
-	}
-	own := false
-	err = item.Value(func(raw []byte) error {
-		v, ok := parseSummary(raw)
-		own = ok && string(v.flow) == id
-		return nil
-	})
-	return own, err
-}
-
 // matchFunc receives each match: the summary when the walk read
-// summaries, the decoded (and, without Reveal, masked) exchange when it
-// searched text.
-type matchFunc func(id string, sv *summaryView, ex *Exchange) error
+// summaries (and the record when it was asked for records), the decoded
+// (and, without Reveal, masked) exchange when it searched text.
+type matchFunc func(id string, sv *summaryView, rec []byte, ex *Exchange) error
 
 // walk calls fn for the first page of matches and returns the cursor of
 // the next page. It looks one match past the page so that the last page
-// says so.
-func (r *Recorder) walk(txn *badger.Txn, q Query, fn matchFunc) (string, error) {
+// says so. Records are read when full is set or q has Text.
+func (r *Recorder) walk(txn *badger.Txn, q Query, full bool, blobs *blobReader, fn matchFunc) (string, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultPage
 	}
 	limit = min(limit, MaxPage)
-	f := newFilter(q)
 	n, last, next := 0, "", ""
-	visit := func(id string, sv *summaryView, ex *Exchange) error {
+	v := &visitor{f: newFilter(q), blobs: blobs, visit: func(id string, sv *summaryView, rec []byte, ex *Exchange) error {
 		if n == limit {
 			next = last
 			return errStopWalk
 		}
 		n, last = n+1, id
-		return fn(id, sv, ex)
+		return fn(id, sv, rec, ex)
+	}}
+	horizon, err := loadHorizon(txn)
+	if err != nil {
+		return "", err
 	}
-	var err error
-	switch {
-	case q.Text != "" && q.FlowID == "":
-		err = walkFull(txn, q.Before, f, visit)
-	default:
-		err = walkSummaries(txn, q, f, visit)
+	full = full || q.Text != ""
+	before := newCursor(q.Before)
+	if q.FlowID != "" {
+		err = r.walkFlow(txn, q.FlowID, horizon, &before, full, v)
+	} else {
+		err = r.segs.newestFirst(txn, horizon, before, full).each(v.entry)
 	}
 	if errors.Is(err, errStopWalk) {
 		err = nil
@@ -245,76 +194,57 @@ func (r *Recorder) walk(txn *badger.Txn, q Query, fn matchFunc) (string, error) 
 
 var errStopWalk = errors.New("page full")
 
-// reverseIterator iterates prefix newest first, from just below before
-// when it is set. Values are not prefetched: records are small enough to
-// live in the LSM tree, where reading one in place costs no copy, while a
-// prefetch copies a hundred of them for a page of fifty.
-func reverseIterator(txn *badger.Txn, prefix, before string) (*badger.Iterator, []byte) {
-	opts := badger.DefaultIteratorOptions
-	opts.Prefix, opts.Reverse, opts.PrefetchValues = []byte(prefix), true, false
-	it := txn.NewIterator(opts)
-	start := []byte(prefix + "\xff")
-	if before != "" {
-		start = []byte(prefix + before)
+// walkFlow visits the exchanges of a flow before the cursor, newest
+// first. A flow holds a handful of exchanges: list them, then visit.
+func (r *Recorder) walkFlow(txn *badger.Txn, flowID string, horizon xid, before *cursor, full bool, v *visitor) error {
+	members, err := r.segs.flowMembers(txn, flowID, horizon, full)
+	if err != nil {
+		return err
 	}
-	return it, start
-}
-
-// walkSummaries reads summary records: all of them, or those of one flow.
-func walkSummaries(txn *badger.Txn, q Query, f *filter, visit matchFunc) error {
-	if q.FlowID != "" {
-		// A flow holds a handful of exchanges: list them, then read.
-		ids, err := flowMembers(txn, q.FlowID, q.Before, true)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := visitSummary(txn, nil, id, true, f, visit); err != nil {
+	for i := len(members) - 1; i >= 0; i-- {
+		if m := &members[i]; before.admits(m.id) {
+			if err := v.entry(m.id, m.sum, m.rec); err != nil {
 				return err
 			}
-		}
-		return nil
-	}
-	it, start := reverseIterator(txn, keySummary, q.Before)
-	defer it.Close()
-	for it.Seek(start); it.Valid(); it.Next() {
-		id := string(it.Item().Key()[len(keySummary):])
-		if id == q.Before {
-			continue
-		}
-		if err := visitSummary(txn, it.Item(), id, false, f, visit); err != nil {
-			return err
 		}
 	}
 	return nil
 }
 
-// visitSummary filters one exchange by its summary and, when the query
-// has text, by its full record.
-func visitSummary(txn *badger.Txn, item *badger.Item, id string, byFlow bool, f *filter, visit matchFunc) error {
-	if byFlow {
-		var err error
-		if item, err = txn.Get([]byte(keySummary + id)); err != nil {
-			return ignoreMissing(err)
-		}
-	}
-	return item.Value(func(raw []byte) error {
-		sv, ok := parseSummary(raw)
-		if !ok || !f.matchSummary(&sv) {
-			return nil
-		}
-		if f.text == "" {
-			return visit(id, &sv, nil)
-		}
-		var ex Exchange
-		if found, err := loadFull(txn, id, &ex, newBlobReader(txn)); err != nil || !found {
-			return err
-		}
-		if f.matchText(&ex) {
-			return visit(id, nil, &ex)
-		}
+// visitor filters the exchanges of a walk and hands the matches on.
+type visitor struct {
+	f       *filter
+	blobs   *blobReader
+	scratch []byte
+	visit   matchFunc
+}
+
+// entry filters one exchange by its summary and, when the query has
+// text, by its record: first by the raw bytes, which cannot match when
+// they do not hold the text anywhere, then decoded.
+func (v *visitor) entry(id xid, sum, rec []byte) error {
+	sv, ok := parseSummary(sum)
+	if !ok || !v.f.matchSummary(&sv) {
 		return nil
-	})
+	}
+	if v.f.text == "" {
+		return v.visit(id.String(), &sv, rec, nil)
+	}
+	text := searchable(rec, v.scratch, v.blobs)
+	if len(text) > len(rec) {
+		v.scratch = text
+	}
+	if !v.f.mayContain(text) {
+		return nil
+	}
+	var ex Exchange
+	if err := decodeRecord(id.String(), rec, &ex, v.blobs); err != nil {
+		return err
+	}
+	if v.f.matchText(&ex) {
+		return v.visit(ex.ID, nil, nil, &ex)
+	}
+	return nil
 }
 
 func ignoreMissing(err error) error {
@@ -322,59 +252,6 @@ func ignoreMissing(err error) error {
 		return nil
 	}
 	return err
-}
-
-// walkFull reads full records, skipping those whose raw bytes cannot
-// contain the text before decoding any.
-func walkFull(txn *badger.Txn, before string, f *filter, visit matchFunc) error {
-	it, start := reverseIterator(txn, keyFull, before)
-	defer it.Close()
-	var scratch []byte
-	blobs := newBlobReader(txn)
-	for it.Seek(start); it.Valid(); it.Next() {
-		id := string(it.Item().Key()[len(keyFull):])
-		if id == before {
-			continue
-		}
-		err := it.Item().Value(func(raw []byte) error {
-			text := searchable(raw, scratch, blobs)
-			if len(text) > len(raw) {
-				scratch = text
-			}
-			if !f.mayContain(text) {
-				return nil
-			}
-			// The form and JSON are only derived for a match: the text
-			// is not searched in them.
-			var ex Exchange
-			legacy := raw[0] == '{'
-			var err error
-			if legacy {
-				err = decodeRecord(id, raw, &ex, blobs)
-			} else {
-				err = decodeFields(id, raw, &ex, blobs)
-			}
-			if err != nil {
-				return err
-			}
-			sv := summaryView{status: ex.Status, method: []byte(ex.Method), endpoint: []byte(ex.Endpoint),
-				outcome: []byte(ex.Outcome), flow: []byte(ex.FlowID)}
-			if !f.matchSummary(&sv) {
-				return nil
-			}
-			if !legacy {
-				deriveRequest(&ex)
-			}
-			if f.matchText(&ex) {
-				return visit(id, nil, &ex)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // filter is a prepared [Query].
@@ -386,10 +263,9 @@ type filter struct {
 	flow     []byte
 	text     string
 	// parts are the pieces of text that must appear in a stored record
-	// for the text to match what the caller sees, as they are stored:
-	// raw, and JSON-encoded in records written as JSON; see rawParts.
-	parts, jsonParts []string
-	reveal           bool
+	// for the text to match what the caller sees; see rawParts.
+	parts  []string
+	reveal bool
 }
 
 func newFilter(q Query) *filter {
@@ -397,7 +273,7 @@ func newFilter(q Query) *filter {
 		text: strings.ToLower(q.Text), reveal: q.Reveal}
 	ep, prefix := strings.CutSuffix(q.Endpoint, "*")
 	f.endpoint, f.prefix = []byte(ep), prefix
-	f.parts, f.jsonParts = rawParts(f.text, false), rawParts(f.text, true)
+	f.parts = rawParts(f.text)
 	return f
 }
 
@@ -418,12 +294,8 @@ func (f *filter) matchSummary(sv *summaryView) bool {
 // mayContain is a cheap check on the stored bytes: a record that does not
 // hold the text anywhere cannot match.
 func (f *filter) mayContain(raw []byte) bool {
-	parts := f.parts
-	if len(raw) > 0 && raw[0] == '{' {
-		parts = f.jsonParts
-	}
 	var lower []byte
-	for _, part := range parts {
+	for _, part := range f.parts {
 		if isASCII(part) {
 			if indexFold(raw, part) < 0 {
 				return false
@@ -442,19 +314,14 @@ func (f *filter) mayContain(raw []byte) bool {
 
 // rawParts splits the text where what the caller sees differs from what
 // is stored — the ": " between a header's name and value, the [Mask] in
-// place of a secret, and newlines and tabs, which JSON escapes — and
-// returns the pieces as they are stored (JSON-encoded when asJSON). Each
-// must appear in a record that matches.
-func rawParts(text string, asJSON bool) []string {
+// place of a secret, and newlines and tabs — and returns the pieces.
+// Each must appear in a record that matches.
+func rawParts(text string) []string {
 	var parts []string
 	for _, piece := range strings.FieldsFunc(text, func(c rune) bool { return strings.ContainsRune(":*\r\n\t", c) }) {
 		piece = strings.TrimSpace(piece)
 		if piece == "" || !utf8.ValidString(piece) {
 			continue
-		}
-		if asJSON {
-			enc, _ := json.Marshal(piece)
-			piece = string(enc[1 : len(enc)-1])
 		}
 		parts = append(parts, strings.ToLower(piece))
 	}

@@ -1,9 +1,7 @@
 package recorder
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"hash/maphash"
 	"math"
@@ -24,7 +22,8 @@ import (
 //
 // where a string is a uvarint length and its bytes, and headers are a
 // uvarint count of names, then (when there are any) of values, and each
-// name with a uvarint count of its values. The ID is the key.
+// name with a uvarint count of its values. The ID is in the index of its
+// segment (see segment.go).
 //
 // It replaces a JSON document that held the decoded form or JSON body
 // next to the body itself, escaped every quote of a JSON body and took
@@ -32,8 +31,7 @@ import (
 // the size, and writing and reading them was most of the cost of a list.
 // The form and JSON are decoded again from the stored body on read (see
 // [deriveRequest]); being read from the masked body, they are masked as
-// before. Records written as JSON by earlier versions start with '{' and
-// are still read.
+// before.
 //
 // Everything Badger does with a record (memtables, the value log, which
 // it maps into memory, compaction) costs by the byte, so bodies are kept
@@ -257,12 +255,6 @@ var errBadRecord = errors.New("recorder: malformed record")
 // form and JSON of the request derived from its body. blobs reads the
 // bodies stored as blobs.
 func decodeRecord(id string, raw []byte, ex *Exchange, blobs *blobReader) error {
-	if len(raw) > 0 && raw[0] == '{' {
-		// Written as JSON, form and JSON included.
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		return dec.Decode(ex)
-	}
 	if err := decodeFields(id, raw, ex, blobs); err != nil {
 		return err
 	}

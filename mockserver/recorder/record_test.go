@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"encoding/json"
 	"hash/maphash"
 	"strings"
 	"testing"
@@ -96,22 +95,21 @@ func randomText(n int) string {
 	return string(b)
 }
 
-// TestLegacyRecords reads exchanges stored as JSON, as earlier versions
-// wrote them, next to new ones.
-func TestLegacyRecords(t *testing.T) {
+// TestLegacyLayoutIsDropped: exchanges stored a key each, as before
+// segments, are deleted at start; what is recorded afterwards stays.
+func TestLegacyLayoutIsDropped(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
-	old := Exchange{ID: formatID(time.Now().Add(-time.Minute).UnixNano(), 0), Time: time.Now().UTC(), Method: "POST",
-		URL: "/oauth/token", Path: "/oauth/token", RequestHeaders: map[string][]string{"Content-Type": {formType}},
-		RequestBody: "code=legacy-code-1&grant_type=authorization_code", Form: map[string][]string{"code": {"legacy-code-1"},
-			"grant_type": {"authorization_code"}}, Status: 200, Outcome: OutcomeOK, Endpoint: "capture.token"}
-	old.FlowID = old.ID
-	raw, _ := json.Marshal(old)
-	sum := finishSummary(appendSummary(nil, &recordFields{timeNS: old.Time.UnixNano(), status: 200, method: "POST",
-		path: old.Path, endpoint: old.Endpoint, outcome: OutcomeOK}), mustParseID(t, old.ID))
-	sum[0] = 1 // version 1: every exchange is in the flow index
+	old := xid{time.Now().Add(-time.Minute).UnixNano(), 0}
+	f := recordFields{timeNS: old.ns, method: "POST", url: "/oauth/token", path: "/oauth/token", status: 200,
+		endpoint: "capture.token", outcome: OutcomeOK}
+	legacy := map[string][]byte{
+		keyPrefix + "x/" + old.String():                      encodeRecord(&f, old, old),
+		keyPrefix + "s/" + old.String():                      finishSummary(appendSummary(nil, &f), old),
+		keyPrefix + "f/" + old.String() + "/" + old.String(): nil,
+	}
 	err := db.Badger().Update(func(txn *badger.Txn) error {
-		for k, v := range map[string][]byte{keyFull + old.ID: raw, keySummary + old.ID: sum, flowKey(old.ID, old.ID): nil} {
+		for k, v := range legacy {
 			if err := txn.Set([]byte(k), v); err != nil {
 				return err
 			}
@@ -122,37 +120,24 @@ func TestLegacyRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := New(db)
-	t.Cleanup(func() { rec.Close() })
-	call{path: "/oauth/token", contentType: formType, body: "code=new-code-2"}.send(rec.Wrap(okHandler()))
-	equal(t, "count", rec.Count(), 2)
-	got := mustGet(t, rec, old.ID, false)
-	equal(t, "legacy body masked", got.RequestBody, "code=***&grant_type=authorization_code")
-	equal(t, "legacy form masked", got.Form["code"][0], Mask)
-	revealed := mustGet(t, rec, old.ID, true)
-	equal(t, "legacy form", revealed.Form["code"][0], "legacy-code-1")
-	page, err := rec.List(Query{Text: "grant_type=authorization", Reveal: true})
-	if err != nil || len(page.Exchanges) != 1 {
-		t.Fatalf("text search over a legacy record: %d, %v", len(page.Exchanges), err)
-	}
-	flow, err := rec.Flow(old.ID)
-	equal(t, "legacy flow", len(flow), 1)
-	equal(t, "error", err, nil)
-
-	rec.SetRetention(1, 0)
-	equal(t, "count after trimming", rec.Count(), 1)
+	equal(t, "count", rec.Count(), 0)
 	err = db.Badger().View(func(txn *badger.Txn) error {
-		_, err := txn.Get([]byte(flowKey(old.ID, old.ID)))
-		equal(t, "legacy index entry deleted", err, badger.ErrKeyNotFound)
+		for k := range legacy {
+			_, err := txn.Get([]byte(k))
+			equal(t, k+" deleted", err, badger.ErrKeyNotFound)
+		}
 		return nil
 	})
 	equal(t, "error", err, nil)
-}
+	_, found, err := rec.Get(old.String(), false)
+	equal(t, "found", found, false)
+	equal(t, "error", err, nil)
 
-func mustParseID(t *testing.T, id string) xid {
-	t.Helper()
-	ns, ok := idNanos(id)
-	if !ok {
-		t.Fatalf("bad id %q", id)
-	}
-	return xid{ns: ns}
+	call{path: "/oauth/token", contentType: formType, body: "code=new-code-2"}.send(rec.Wrap(okHandler()))
+	equal(t, "count", rec.Count(), 1)
+	rec.Close()
+	again := New(db)
+	defer again.Close()
+	equal(t, "count after a restart", again.Count(), 1)
+	equal(t, "kept", newest(t, again).RequestBody, "code=***")
 }

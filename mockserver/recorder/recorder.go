@@ -24,6 +24,7 @@ package recorder
 
 import (
 	"hash/maphash"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -90,8 +91,13 @@ type Recorder struct {
 	// in-memory count always matches what is stored.
 	storeMu  sync.Mutex
 	oldestNS int64
-	links    *linkIndex
-	stored   atomic.Int64
+	// horizon is where retention has deleted up to (see segment.go);
+	// readers read it from their transaction.
+	horizon xid
+	// segs is the stored segments; the writer files them under storeMu.
+	segs   segmentDir
+	links  *linkIndex
+	stored atomic.Int64
 
 	subsMu sync.Mutex
 	subs   map[chan Exchange]struct{}
@@ -360,14 +366,21 @@ func appendID(dst []byte, id xid) []byte {
 	return append(dst, b[:]...)
 }
 
-// idNanos reads the time back out of an ID; ok is false for a malformed one.
-func idNanos(id string) (int64, bool) {
+// parseID reads a formatted ID back; ok is false for a malformed one.
+func parseID[S ~string | ~[]byte](id S) (xid, bool) {
 	if len(id) != idLen {
-		return 0, false
+		return xid{}, false
 	}
+	ns, ok1 := parseHex(id[:16])
+	seq, ok2 := parseHex(id[16:])
+	return xid{int64(ns), uint32(seq)}, ok1 && ok2
+}
+
+// parseHex reads lower-case hex digits, as appendID writes them.
+func parseHex[S ~string | ~[]byte](s S) (uint64, bool) {
 	var u uint64
-	for i := range 16 {
-		c := id[i]
+	for i := range len(s) {
+		c := s[i]
 		switch {
 		case c >= '0' && c <= '9':
 			u = u<<4 | uint64(c-'0')
@@ -377,5 +390,38 @@ func idNanos(id string) (int64, bool) {
 			return 0, false
 		}
 	}
-	return int64(u), true
+	return u, true
+}
+
+// cmp orders IDs as their formatted strings sort.
+func (x xid) cmp(y xid) int {
+	switch {
+	case x.ns != y.ns:
+		if uint64(x.ns) < uint64(y.ns) {
+			return -1
+		}
+		return 1
+	case x.seq < y.seq:
+		return -1
+	case x.seq > y.seq:
+		return 1
+	}
+	return 0
+}
+
+func (x xid) less(y xid) bool { return x.cmp(y) < 0 }
+
+// addNS moves the time of an ID by d, stopping at the first and the last
+// ID there can be.
+func addNS(ns, d int64) int64 {
+	u := uint64(ns)
+	switch {
+	case d < 0 && u < uint64(-d):
+		return 0
+	case d < 0:
+		return int64(u - uint64(-d))
+	case u > math.MaxUint64-uint64(d):
+		return -1 // all f's
+	}
+	return int64(u + uint64(d))
 }

@@ -8,15 +8,14 @@ import (
 )
 
 // The summary record is a small binary encoding, stored apart from the
-// full exchange, so lists and filters over many exchanges decode a few
-// dozen bytes each instead of a JSON document:
+// full exchange (ahead of the records in its segment), so lists and
+// filters over many exchanges decode a few dozen bytes each:
 //
 //	version byte, time (int64 ns), duration (float64 bits), status (uvarint),
 //	then method, path, endpoint, outcome, flow id (uvarint length + bytes).
 //
-// The ID is the record's key. In version 2 an exchange whose flow is its
-// own has no entry in the flow index (see [flowKey]); in version 1 every
-// exchange has one.
+// The ID is in the segment's index. The flow ID comes last, so a flow's
+// scan reads it without parsing the rest (see [summaryFlow]).
 const summaryVersion = 2
 
 // appendSummary appends the summary of f but its flow ID, which comes
@@ -41,7 +40,6 @@ func finishSummary(b []byte, flow xid) []byte {
 // summaryView reads a summary record in place, without allocating; its
 // slices are only valid while the record is.
 type summaryView struct {
-	version  byte
 	timeNS   int64
 	duration float64
 	status   int
@@ -54,10 +52,9 @@ type summaryView struct {
 
 func parseSummary(b []byte) (summaryView, bool) {
 	var v summaryView
-	if len(b) < 17 || b[0] < 1 || b[0] > summaryVersion {
+	if len(b) < 17 || b[0] != summaryVersion {
 		return v, false
 	}
-	v.version = b[0]
 	v.timeNS = int64(binary.LittleEndian.Uint64(b[1:]))
 	v.duration = math.Float64frombits(binary.LittleEndian.Uint64(b[9:]))
 	status, n := binary.Uvarint(b[17:])
@@ -76,14 +73,18 @@ func parseSummary(b []byte) (summaryView, bool) {
 	return v, true
 }
 
+// summaryFlow is the flow ID at the end of a summary, nil when there is
+// none there.
+func summaryFlow(b []byte) []byte {
+	if len(b) < 18+idLen || b[0] != summaryVersion || b[len(b)-idLen-1] != idLen {
+		return nil
+	}
+	return b[len(b)-idLen:]
+}
+
 // summary materializes the view. Values that repeat across exchanges
 // (methods, paths, endpoints, outcomes) are interned, and a flow id equal
 // to the exchange id shares its string, so a page allocates little.
-// indexed reports whether the exchange id has an entry in the flow index.
-func (v *summaryView) indexed(id string) bool {
-	return v.version == 1 || string(v.flow) != id
-}
-
 func (v *summaryView) summary(id string) Summary {
 	flow := id
 	if string(v.flow) != id {

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,14 +11,10 @@ import (
 	"regsandbox/storage"
 )
 
-// Keys. Every exchange has a full record, a summary and an entry in its
-// flow's index; all three sort by exchange ID.
-const (
-	keyPrefix  = "recorder/"
-	keyFull    = keyPrefix + "x/"
-	keySummary = keyPrefix + "s/"
-	keyFlow    = keyPrefix + "f/"
-)
+// keyPrefix starts every key of the recorder: segments of exchanges
+// (segment.go), blobs (blob.go), the retention horizon and the index of
+// flows.
+const keyPrefix = "recorder/"
 
 // ageCheckEvery is how often an idle recorder drops exchanges that grew
 // too old.
@@ -145,13 +142,21 @@ func (r *Recorder) write(batch []*pending) {
 }
 
 // writerState is the writer's scratch, reused from batch to batch so a
-// steady load allocates little: the records and keys of a batch live in
-// one arena.
+// steady load allocates little: the records of a batch live in one
+// arena, its segments (keys and values) in another.
 type writerState struct {
 	batch   []*pending
 	arena   []byte
 	entries []entry
 	enc     encoder
+	// incoming are the IDs of the batch, for retention to make room;
+	// trimIDs are retention's scratch.
+	incoming, trimIDs []xid
+	// order lists the entries stored, newest first; segments cuts it
+	// into segments, stored in out.
+	order    []int
+	segments []segmentOut
+	out      []byte
 	// blobs are the blobs to write with the batch, their values in
 	// blobValues.
 	blobs      []blobEntry
@@ -174,9 +179,19 @@ type encoder struct {
 
 // entry locates the records of one exchange in the arena.
 type entry struct {
-	id                    xid
-	fullKey, full, sumKey span
-	summary, flowKey      span
+	id, flow      xid
+	full, summary span
+	// indexed says the exchange goes in the flow index: it started too
+	// long before its flow for the flow's scan to find it (see
+	// [flowMembers]).
+	indexed bool
+}
+
+// segmentOut is a segment to write: its key and value in out, and where
+// its entries start in order.
+type segmentOut struct {
+	key, value span
+	first      int
 }
 
 // span is arena[start:end].
@@ -195,10 +210,15 @@ func (r *Recorder) writeChunk(chunk []*pending) {
 	w := &r.w
 	w.arena, w.entries = w.arena[:0], w.entries[:0]
 	w.blobs, w.blobValues = w.blobs[:0], w.blobValues[:0]
+	w.incoming = w.incoming[:0]
 	for _, p := range chunk {
 		r.prepare(&w.enc, p)
 		r.appendEntry(w, p)
+		w.incoming = append(w.incoming, p.id)
 	}
+	// Retention first, making room for the batch: a read never sees
+	// more than the limit, not even between the two writes.
+	r.trim(w.incoming)
 	err := r.store(w)
 	r.pendingN.Add(-int64(len(chunk)))
 	if err != nil {
@@ -209,7 +229,6 @@ func (r *Recorder) writeChunk(chunk []*pending) {
 		r.releaseAll(chunk)
 		return
 	}
-	r.trim()
 	r.storeMu.Unlock()
 	r.recorded.Add(uint64(len(chunk)))
 	if r.nSubs.Load() > 0 {
@@ -218,6 +237,9 @@ func (r *Recorder) writeChunk(chunk []*pending) {
 	r.releaseAll(chunk)
 	if cap(w.arena) > maxArena {
 		w.arena = nil
+	}
+	if cap(w.out) > maxArena {
+		w.out = nil
 	}
 }
 
@@ -342,18 +364,16 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 	s.reset(nil, 0)
 }
 
-// appendEntry links the prepared p and appends its records and keys to
-// the arena.
+// appendEntry links the prepared p and appends its records to the arena.
 func (r *Recorder) appendEntry(w *writerState, p *pending) {
 	flow := p.id
 	if p.linking {
 		flow = r.links.assign(p.id, p.start.UnixNano(), p.links)
 	}
-	e := entry{id: p.id}
+	// A call that joins a flow is found by scanning the segments from
+	// the flow on, unless it started long before the flow.
+	e := entry{id: p.id, flow: flow, indexed: p.id.less(xid{addNS(flow.ns, -int64(segmentSpan)), 0})}
 	start := len(w.arena)
-	w.arena = appendID(append(w.arena, keyFull...), p.id)
-	e.fullKey = w.mark(start)
-	start = len(w.arena)
 	w.arena = append(w.arena, p.record...)
 	epoch := epochOf(p.id.ns)
 	for i, flags := range [2][2]uint16{{flagRequestCompressed, flagRequestBlob}, {flagResponseCompressed, flagResponseBlob}} {
@@ -375,19 +395,8 @@ func (r *Recorder) appendEntry(w *writerState, p *pending) {
 	w.arena = finishRecord(w.arena, start, p.id, flow)
 	e.full = w.mark(start)
 	start = len(w.arena)
-	w.arena = appendID(append(w.arena, keySummary...), p.id)
-	e.sumKey = w.mark(start)
-	start = len(w.arena)
 	w.arena = finishSummary(append(w.arena, p.summary...), flow)
 	e.summary = w.mark(start)
-	if flow != p.id {
-		// An exchange that starts its flow is found by its own ID;
-		// only the later ones need the index. Most exchanges link to
-		// nothing, and a key less is a third less work for Badger.
-		start = len(w.arena)
-		w.arena = appendID(append(appendID(append(w.arena, keyFlow...), flow), '/'), p.id)
-		e.flowKey = w.mark(start)
-	}
 	w.entries = append(w.entries, e)
 }
 
@@ -449,13 +458,14 @@ func pairValue(pairs []string, name string) string {
 	return ""
 }
 
-// store writes the records of the batch in one write and counts them.
+// store writes the segments of the batch in one write and counts them.
 func (r *Recorder) store(w *writerState) error {
 	// Badger writes through memory maps, which crash the process
 	// rather than fail when the disk is full.
 	if err := r.db.CheckSpace(); err != nil {
 		return err
 	}
+	w.cutSegments(r.horizon)
 	wb := r.db.Badger().NewWriteBatch()
 	defer wb.Cancel()
 	// Blobs first: a record must never refer to a blob not written.
@@ -464,15 +474,14 @@ func (r *Recorder) store(w *writerState) error {
 			return err
 		}
 	}
-	for _, e := range w.entries {
-		if err := wb.Set(w.bytes(e.fullKey), w.bytes(e.full)); err != nil {
+	for _, s := range w.segments {
+		if err := wb.Set(w.out[s.key.start:s.key.end:s.key.end], w.out[s.value.start:s.value.end:s.value.end]); err != nil {
 			return err
 		}
-		if err := wb.Set(w.bytes(e.sumKey), w.bytes(e.summary)); err != nil {
-			return err
-		}
-		if e.flowKey.end > 0 {
-			if err := wb.Set(w.bytes(e.flowKey), nil); err != nil {
+	}
+	for _, i := range w.order {
+		if e := &w.entries[i]; e.indexed {
+			if err := wb.Set(appendJoinerKey(nil, e.flow.String(), e.id), nil); err != nil {
 				return err
 			}
 		}
@@ -480,139 +489,80 @@ func (r *Recorder) store(w *writerState) error {
 	if err := wb.Flush(); err != nil {
 		return err
 	}
-	r.stored.Add(int64(len(w.entries)))
-	for _, e := range w.entries {
-		if e.id.ns < r.oldestNS {
-			r.oldestNS = e.id.ns
-		}
+	for _, s := range w.segments {
+		r.segs.add(w.segmentInfo(s))
+	}
+	r.stored.Add(int64(len(w.order)))
+	for _, i := range w.order {
+		r.oldestNS = min(r.oldestNS, w.entries[i].id.ns)
 	}
 	return nil
 }
 
-// flowKey is the key of exchange id in the index of its flow. The
-// exchange that starts a flow, whose ID is the flow's, has none (but
-// those stored by earlier versions do); see [flowMembers].
-func flowKey(flow, id string) string { return keyFlow + flow + "/" + id }
-
-// trimLocked trims outside of a batch, when the retention changed or time
-// passed. Errors are counted in [Stats].
-func (r *Recorder) trimLocked() {
-	r.storeMu.Lock()
-	defer r.storeMu.Unlock()
-	r.trim()
-}
-
-// trim deletes the oldest exchanges beyond the limit and those older than
-// the maximum age. The in-memory count and oldest time make the common
-// case, nothing to do, free. Callers hold storeMu.
-func (r *Recorder) trim() {
-	if r.db.CheckSpace() != nil {
-		return // deleting writes too; the next trim catches up
-	}
-	excess := r.stored.Load() - r.limit.Load()
-	cutoff := r.now().Add(-time.Duration(r.maxAge.Load())).UnixNano()
-	if excess > 0 || r.oldestNS < cutoff {
-		if err := r.deleteOldest(excess, cutoff); err != nil {
-			r.failed(err)
-			return
+// cutSegments encodes the exchanges of the batch as segments, newest
+// first. Those before the horizon are not stored: retention deleted the
+// exchanges around them already, and would delete them at once.
+func (w *writerState) cutSegments(horizon xid) {
+	w.order = w.order[:0]
+	for i := range w.entries {
+		if !w.entries[i].id.less(horizon) {
+			w.order = append(w.order, i)
 		}
 	}
-	if err := r.collectBlobs(); err != nil {
-		r.failed(err)
+	slices.SortFunc(w.order, func(a, b int) int { return w.entries[b].id.cmp(w.entries[a].id) })
+	w.out, w.segments = w.out[:0], w.segments[:0]
+	for first := 0; first < len(w.order); {
+		run := w.order[first:]
+		n := w.segmentLen(run)
+		start := len(w.out)
+		newest, oldest := w.entries[run[0]].id, w.entries[run[n-1]].id
+		w.out = appendSegmentKey(w.out, newest, oldest, n)
+		key := span{start, len(w.out)}
+		w.out = w.appendSegment(w.out, run[:n])
+		w.segments = append(w.segments, segmentOut{key: key, value: span{key.end, len(w.out)}, first: first})
+		first += n
 	}
 }
 
-// deleteOldest walks the summaries oldest first, deleting while there are
-// too many or they are too old.
-func (r *Recorder) deleteOldest(excess int64, cutoff int64) error {
-	wb := r.db.Badger().NewWriteBatch()
-	defer wb.Cancel()
-	var deleted int64
-	oldest := int64(math.MaxInt64)
-	err := r.db.Badger().View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(keySummary)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		// Start at the oldest exchange kept, not at the first key: the
-		// exchanges deleted before it leave tombstones there until a
-		// compaction drops them, and stepping over every one of them on
-		// each trim made a recorder at its limit slower with every
-		// batch. oldestNS is never after the oldest stored exchange.
-		start := []byte(keySummary)
-		if r.oldestNS != math.MaxInt64 {
-			start = append(start, formatID(r.oldestNS, 0)...)
+// segmentInfo is what the directory keeps of a segment stored.
+func (w *writerState) segmentInfo(s segmentOut) segInfo {
+	info, _ := parseSegmentKey(w.out[s.key.start:s.key.end])
+	run := w.order[s.first : s.first+info.n]
+	info.ids = make([]xid, info.n)
+	joined := 0
+	for k, i := range run {
+		e := &w.entries[i]
+		info.ids[k] = e.id
+		if e.flow != e.id {
+			joined++
 		}
-		for it.Seek(start); it.Valid(); it.Next() {
-			id := string(it.Item().Key()[len(keySummary):])
-			ns, _ := idNanos(id)
-			if deleted >= excess && ns >= cutoff {
-				oldest = ns
-				return nil
-			}
-			if err := r.deleteOne(wb, it.Item(), id); err != nil {
-				return err
-			}
-			deleted++
+		if e.indexed {
+			info.joiners = append(info.joiners, appendJoinerKey(nil, e.flow.String(), e.id))
 		}
-		return nil
-	})
-	if err == nil {
-		err = wb.Flush()
 	}
-	if err != nil {
-		return err
+	info.flows = newFlowFilter(joined)
+	for _, i := range run {
+		if e := &w.entries[i]; e.flow != e.id {
+			info.flows.add(e.flow)
+		}
 	}
-	r.stored.Add(-deleted)
-	r.oldestNS = oldest
-	return nil
+	return info
 }
 
-func (r *Recorder) deleteOne(wb *badger.WriteBatch, item *badger.Item, id string) error {
-	flow, indexed := "", true
-	err := item.Value(func(raw []byte) error {
-		if v, ok := parseSummary(raw); ok {
-			flow, indexed = string(v.flow), v.indexed(id)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	keys := []string{keyFull + id, keySummary + id, flowKey(flow, id)}
-	if !indexed {
-		keys = keys[:2] // deleting a key that is not there still writes
-	}
-	for _, k := range keys {
-		if err := wb.Delete([]byte(k)); err != nil {
-			return err
+// segmentLen is how many of the entries of run (newest first) the next
+// segment holds: those within segmentSpan of the first, up to
+// maxSegmentBytes, and at least one.
+func (w *writerState) segmentLen(run []int) int {
+	newest := uint64(w.entries[run[0]].id.ns)
+	size := 0
+	for n, i := range run {
+		e := &w.entries[i]
+		size += e.full.end - e.full.start + e.summary.end - e.summary.start + 16
+		if n > 0 && (newest-uint64(e.id.ns) > uint64(segmentSpan) || size > maxSegmentBytes || n == maxSegmentEntries) {
+			return n
 		}
 	}
-	return nil
-}
-
-// loadCount counts what is stored and finds the oldest exchange, reading
-// keys only.
-func (r *Recorder) loadCount() {
-	r.oldestNS = math.MaxInt64
-	var n int64
-	err := r.db.Badger().View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix, opts.PrefetchValues = []byte(keySummary), false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			if n == 0 {
-				r.oldestNS, _ = idNanos(string(it.Item().Key()[len(keySummary):]))
-			}
-			n++
-		}
-		return nil
-	})
-	if err != nil {
-		r.failed(err)
-	}
-	r.stored.Store(n)
+	return len(run)
 }
 
 // Clear forgets every recorded exchange and flow.
@@ -625,6 +575,8 @@ func (r *Recorder) Clear() error {
 	}
 	r.stored.Store(0)
 	r.oldestNS = math.MaxInt64
+	r.horizon = xid{}
+	r.segs.reset(nil)
 	r.links.reset()
 	r.blobs.reset()
 	r.blobs.horizon = 0
