@@ -142,8 +142,7 @@ func openDatabases(o options) (db, requestLog *storage.DB, err error) {
 	if err != nil || o.inMemory {
 		return db, db, err
 	}
-	requestLog, err = storage.Open(storage.Options{Dir: filepath.Join(o.dataDir, requestLogDir), Log: true,
-		SpaceRoot: o.dataDir})
+	requestLog, err = storage.Open(storage.Options{Dir: filepath.Join(o.dataDir, requestLogDir), Log: true})
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("opening the request log: %w", err)

@@ -49,7 +49,7 @@ func formatBytes(n uint64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
-// spaceGuard watches the filesystem holding root.
+// spaceGuard watches the database directory root and its disk.
 type spaceGuard struct {
 	root string
 	// freeSpace reports the bytes available to RegSandbox on the
@@ -122,36 +122,32 @@ func (g *spaceGuard) err() error {
 	return nil
 }
 
-// backMappedFiles allocates the holes of the memory-mapped Badger logs
-// under root and its subdirectories (the request log lives in one) and
-// returns what is left unallocated: the space their pages could still ask
-// of a full disk.
-func backMappedFiles(root string) uint64 {
+// backMappedFiles allocates the holes of the memory-mapped Badger logs in
+// dir and returns what is left unallocated: the space their pages could
+// still ask of a full disk. Each database watches its own directory; a
+// database in a subdirectory (the request log) has its own guard.
+func backMappedFiles(dir string) uint64 {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
 	var total uint64
-	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return nil // vanished meanwhile: Badger deletes files
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".mem") && !strings.HasSuffix(name, ".vlog") {
+			continue
 		}
-		if d.IsDir() {
-			if path != root && strings.Count(path[len(root):], string(filepath.Separator)) > 1 {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".mem") && !strings.HasSuffix(path, ".vlog") {
-			return nil
-		}
-		info, err := d.Info()
+		info, err := e.Info()
 		if err != nil || holeBytes(info) == 0 {
-			return nil
+			continue // vanished meanwhile (Badger deletes files), or backed
 		}
+		path := filepath.Join(dir, name)
 		if allocate(path, info.Size()) == nil {
 			if info, err = os.Stat(path); err != nil {
-				return nil
+				continue
 			}
 		}
 		total += holeBytes(info)
-		return nil
-	})
+	}
 	return total
 }

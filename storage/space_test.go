@@ -86,15 +86,16 @@ func TestGuardBacksMappedLogsAndKeepsAReserve(t *testing.T) {
 		}
 	}
 	sparse(filepath.Join(dir, "000001.vlog"), 4<<20)
-	sparse(filepath.Join(sub, "00001.mem"), 2<<20)
+	sparse(filepath.Join(dir, "00001.mem"), 2<<20)
 	sparse(filepath.Join(dir, "000002.sst"), 8<<20) // not a log: left alone
+	sparse(filepath.Join(sub, "00001.mem"), 2<<20)  // another database's: its own guard's
 	free := uint64(spaceReserve + 1)
 	g := newSpaceGuard(dir, func(string) (uint64, error) { return free, nil })
 	g.check()
 	if err := g.err(); err != nil {
 		t.Fatalf("free space over the reserve: %v", err)
 	}
-	for _, name := range []string{"000001.vlog", "requests/00001.mem"} {
+	for _, name := range []string{"000001.vlog", "00001.mem"} {
 		info, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -103,8 +104,10 @@ func TestGuardBacksMappedLogsAndKeepsAReserve(t *testing.T) {
 			t.Errorf("%s keeps %d bytes of holes after the check", name, h)
 		}
 	}
-	if info, _ := os.Stat(filepath.Join(dir, "000002.sst")); holeBytes(info) == 0 {
-		t.Error("a table file was allocated too")
+	for _, name := range []string{"000002.sst", "requests/00001.mem"} {
+		if info, _ := os.Stat(filepath.Join(dir, name)); holeBytes(info) == 0 {
+			t.Errorf("%s was allocated too", name)
+		}
 	}
 	free = spaceReserve - 1
 	g.check()

@@ -6,7 +6,6 @@
 package storage
 
 import (
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,10 +43,6 @@ type Options struct {
 	// Log tunes the database for a request log, written constantly and
 	// trimmed from its old end (see [Open]).
 	Log bool
-	// SpaceRoot is the directory whose disk and files the free-space
-	// guard watches (default Dir): the data directory, for a request log
-	// that lives inside it.
-	SpaceRoot string
 	// FreeSpace replaces how the guard measures the free space of a
 	// directory's disk, for tests that cannot fill a disk.
 	FreeSpace func(dir string) (uint64, error)
@@ -59,6 +54,7 @@ type DB struct {
 	stopGC chan struct{}
 	gcDone chan struct{}
 	space  *spaceGuard // nil in memory
+	dir    string      // "" in memory
 }
 
 // Open opens (or creates) the database described by opts.
@@ -106,12 +102,12 @@ func Open(opts Options) (*DB, error) {
 	}
 	db := &DB{bdb: bdb}
 	if !opts.InMemory {
-		root := cmp.Or(opts.SpaceRoot, opts.Dir)
+		db.dir = opts.Dir
 		free := opts.FreeSpace
 		if free == nil {
 			free = diskFree
 		}
-		db.space = newSpaceGuard(root, free)
+		db.space = newSpaceGuard(opts.Dir, free)
 		db.space.start()
 		db.startGC(gcInterval)
 	}
@@ -223,9 +219,6 @@ func (db *DB) Close() error {
 	return db.bdb.Close()
 }
 
-// dir is the directory the database lives in ("" in memory).
-func (db *DB) dir() string { return db.bdb.Opts().Dir }
-
 // Badger exposes the underlying database for maintenance such as value-log
 // garbage collection.
 func (db *DB) Badger() *badger.DB { return db.bdb }
@@ -254,7 +247,7 @@ func (db *DB) Update(fn func(tx *Tx) error) error {
 			return nil
 		})
 		if !errors.Is(err, badger.ErrConflict) {
-			return explainDiskFull(err, db.dir())
+			return explainDiskFull(err, db.dir)
 		}
 	}
 	return ErrConflict
@@ -360,5 +353,5 @@ func (db *DB) DeletePrefix(prefix string) error {
 	if err := db.CheckSpace(); err != nil {
 		return err
 	}
-	return explainDiskFull(db.bdb.DropPrefix([]byte(prefix)), db.dir())
+	return explainDiskFull(db.bdb.DropPrefix([]byte(prefix)), db.dir)
 }
