@@ -22,7 +22,13 @@ import (
 // the views only use the Go API.
 func newTestServer(t *testing.T) (*mockserver.Server, *mockserver.Listening) {
 	t.Helper()
-	db, err := storage.Open(storage.Options{InMemory: true})
+	return newTestServerOn(t, storage.Options{InMemory: true})
+}
+
+// newTestServerOn is newTestServer on the database opts describe.
+func newTestServerOn(t *testing.T, opts storage.Options) (*mockserver.Server, *mockserver.Listening) {
+	t.Helper()
+	db, err := storage.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,20 +419,9 @@ func TestStorageBannerFollowsTheDisk(t *testing.T) {
 	a := test.NewTempApp(t)
 	var free atomic.Uint64
 	free.Store(1 << 40)
-	db, err := storage.Open(storage.Options{Dir: t.TempDir(),
+	srv, l := newTestServerOn(t, storage.Options{Dir: t.TempDir(),
 		FreeSpace: func(string) (uint64, error) { return free.Load(), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := mockserver.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		db.Close()
-	})
-	w := New(a, srv, &mockserver.Listening{HTTPAddr: "127.0.0.1:8080"})
+	w := New(a, srv, l)
 	t.Cleanup(w.win.Close)
 	if w.storageBanner.Visible() {
 		t.Fatalf("banner shown with room on the disk: %q", w.storageBanner.Text)
