@@ -36,6 +36,9 @@ type Window struct {
 	tabs *container.AppTabs
 	// storageBanner tells, above every tab, why writes are refused.
 	storageBanner *widget.Label
+	// content holds the banner over the tabs; it lays out again when
+	// the banner shows or hides.
+	content *fyne.Container
 	stopWatching  func()
 
 	server    *serverView
@@ -70,7 +73,8 @@ func New(a fyne.App, srv *mockserver.Server, l *mockserver.Listening) *Window {
 	w.storageBanner.Importance = widget.DangerImportance
 	w.storageBanner.Wrapping = fyne.TextWrapWord
 	w.storageBanner.Hide()
-	w.win.SetContent(container.NewBorder(w.storageBanner, nil, nil, nil, w.tabs))
+	w.content = container.NewBorder(w.storageBanner, nil, nil, nil, w.tabs)
+	w.win.SetContent(w.content)
 	w.win.Resize(fyne.NewSize(
 		float32(a.Preferences().FloatWithFallback(prefWidth, 1100)),
 		float32(a.Preferences().FloatWithFallback(prefHeight, 720))))
@@ -110,14 +114,22 @@ func (w *Window) watchStatus(period time.Duration) {
 }
 
 func (w *Window) showStorageProblem() {
-	err := w.srv.StorageProblem()
-	if err == nil {
-		w.storageBanner.Hide()
+	text := ""
+	if err := w.srv.StorageProblem(); err != nil {
+		text = "Nothing can be saved: " + err.Error() +
+			". Registrations, configuration changes and the request log fail until there is room again."
+	}
+	if text == w.storageBanner.Text && (text != "") == w.storageBanner.Visible() {
 		return
 	}
-	w.storageBanner.SetText("Nothing can be saved: " + err.Error() +
-		". Registrations, configuration changes and the request log fail until there is room again.")
-	w.storageBanner.Show()
+	w.storageBanner.SetText(text)
+	if text == "" {
+		w.storageBanner.Hide()
+	} else {
+		w.storageBanner.Show()
+	}
+	// A border layout does not notice a child that shows or hides.
+	w.content.Refresh()
 }
 
 // workspaceChanged redraws the views that show configuration.

@@ -432,11 +432,15 @@ func TestStorageBannerFollowsTheDisk(t *testing.T) {
 	if !w.storageBanner.Visible() || !strings.Contains(w.storageBanner.Text, "free some space") {
 		t.Errorf("banner on a full disk: visible %v, %q", w.storageBanner.Visible(), w.storageBanner.Text)
 	}
+	// Laid out at once, not at the next resize: the tabs move down.
+	if y, h := w.tabs.Position().Y, w.storageBanner.Size().Height; y == 0 || y < h {
+		t.Errorf("tabs at y=%v under a banner %v high", y, h)
+	}
 	free.Store(1 << 40)
 	waitFor(t, func() bool { return srv.StorageProblem() == nil })
 	w.showStorageProblem()
-	if w.storageBanner.Visible() {
-		t.Errorf("banner still shown once there is room: %q", w.storageBanner.Text)
+	if w.storageBanner.Visible() || w.tabs.Position().Y != 0 {
+		t.Errorf("banner still shown once there is room: %q, tabs at y=%v", w.storageBanner.Text, w.tabs.Position().Y)
 	}
 }
 
