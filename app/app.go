@@ -38,8 +38,8 @@ type Window struct {
 	storageBanner *widget.Label
 	// content holds the banner over the tabs; it lays out again when
 	// the banner shows or hides.
-	content *fyne.Container
-	stopWatching  func()
+	content      *fyne.Container
+	stopWatching func()
 
 	server    *serverView
 	requests  *requestsView
