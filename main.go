@@ -112,6 +112,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 	}
+	// Signals are caught before the listening line is printed: a
+	// supervisor that reads the line and stops the server at once must
+	// find the clean shutdown, not Go's default of dying on SIGTERM.
+	stop := notifyOnSignal()
+	defer signal.Stop(stop)
 	l, err := srv.Listen(o.addr, o.tlsAddr)
 	if err != nil {
 		fmt.Fprintln(stderr, "regsandbox:", err)
@@ -119,7 +124,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintln(stdout, l.Line())
 	if o.headless {
-		waitForSignal()
+		<-stop
 	} else {
 		app.New(fyneapp.NewWithID("dev.regsandbox.app"), srv, l).ShowAndRun()
 	}
@@ -176,11 +181,12 @@ func importWorkspace(srv *mockserver.Server, path string) error {
 	return nil
 }
 
-func waitForSignal() {
+// notifyOnSignal delivers an interrupt or SIGTERM on the returned channel
+// instead of letting it end the process.
+func notifyOnSignal() chan os.Signal {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
-	signal.Stop(sig)
+	return sig
 }
 
 // hasDisplay tells whether a window can open: always on macOS and
