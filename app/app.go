@@ -94,7 +94,7 @@ const statusCheckEvery = time.Second
 // of recording made through the admin API.
 func (w *Window) watchStatus(period time.Duration) {
 	stop := make(chan struct{})
-	w.showStorageProblem()
+	w.showStorageProblem(w.srv.StorageProblem())
 	go func() {
 		ticker := time.NewTicker(period)
 		defer ticker.Stop()
@@ -103,8 +103,10 @@ func (w *Window) watchStatus(period time.Duration) {
 			case <-stop:
 				return
 			case <-ticker.C:
+				// The disk is looked at here, not on the UI thread.
+				problem := w.srv.StorageProblem()
 				fyne.Do(func() {
-					w.showStorageProblem()
+					w.showStorageProblem(problem)
 					w.requests.syncPause()
 				})
 			}
@@ -113,10 +115,10 @@ func (w *Window) watchStatus(period time.Duration) {
 	w.stopWatching = func() { close(stop) }
 }
 
-func (w *Window) showStorageProblem() {
+func (w *Window) showStorageProblem(problem error) {
 	text := ""
-	if err := w.srv.StorageProblem(); err != nil {
-		text = "Nothing can be saved: " + err.Error() +
+	if problem != nil {
+		text = "Nothing can be saved: " + problem.Error() +
 			". Registrations, configuration changes and the request log fail until there is room again."
 	}
 	if text == w.storageBanner.Text && (text != "") == w.storageBanner.Visible() {

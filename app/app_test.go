@@ -428,7 +428,7 @@ func TestStorageBannerFollowsTheDisk(t *testing.T) {
 	}
 	free.Store(1 << 20)
 	waitFor(t, func() bool { return srv.StorageProblem() != nil })
-	w.showStorageProblem()
+	w.showStorageProblem(w.srv.StorageProblem())
 	if !w.storageBanner.Visible() || !strings.Contains(w.storageBanner.Text, "free some space") {
 		t.Errorf("banner on a full disk: visible %v, %q", w.storageBanner.Visible(), w.storageBanner.Text)
 	}
@@ -438,7 +438,7 @@ func TestStorageBannerFollowsTheDisk(t *testing.T) {
 	}
 	free.Store(1 << 40)
 	waitFor(t, func() bool { return srv.StorageProblem() == nil })
-	w.showStorageProblem()
+	w.showStorageProblem(w.srv.StorageProblem())
 	if w.storageBanner.Visible() || w.tabs.Position().Y != 0 {
 		t.Errorf("banner still shown once there is room: %q, tabs at y=%v", w.storageBanner.Text, w.tabs.Position().Y)
 	}

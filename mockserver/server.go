@@ -141,12 +141,14 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 // StorageProblem is nil while the data directory takes writes, and else
 // says why not and what to do: the disk is full. Registrations and
 // configuration changes fail meanwhile, each in its API's shape, and
-// exchanges go unrecorded; reads and everything else go on.
+// exchanges go unrecorded; reads and everything else go on. It looks at
+// the disk now, so what it says holds for the next write of either
+// database, not only after their guards' next rounds.
 func (s *Server) StorageProblem() error {
-	if err := s.db.CheckSpace(); err != nil {
+	if err := s.db.RecheckSpace(); err != nil || s.log == s.db {
 		return err
 	}
-	return s.log.CheckSpace()
+	return s.log.RecheckSpace()
 }
 
 // ReleaseHeld lets go of requests that fault rules delay or hang, so a

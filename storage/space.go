@@ -56,6 +56,9 @@ type spaceGuard struct {
 	// filesystem holding a path; tests replace it.
 	freeSpace func(path string) (uint64, error)
 	full      atomic.Pointer[DiskFullError]
+	// checking serializes checks, so that a slow check begun before the
+	// disk changed cannot overwrite a later one's verdict.
+	checking  sync.Mutex
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -98,6 +101,8 @@ func (g *spaceGuard) close() {
 // cannot read is not called full: the writes themselves will say what is
 // wrong.
 func (g *spaceGuard) check() {
+	g.checking.Lock()
+	defer g.checking.Unlock()
 	holes := backMappedFiles(g.root)
 	free, err := g.freeSpace(g.root)
 	if err != nil {

@@ -150,6 +150,17 @@ func checkDir(dir string) error {
 // through [DB.Badger].
 func (db *DB) CheckSpace() error { return db.space.err() }
 
+// RecheckSpace looks at the disk now instead of waiting for the guard's
+// next round, and answers as [DB.CheckSpace] then does: what it reports
+// is what the next write meets.
+func (db *DB) RecheckSpace() error {
+	if db.space == nil {
+		return nil
+	}
+	db.space.check()
+	return db.space.err()
+}
+
 // explainDiskFull turns the system's "no space left on device" into the
 // guard's error, which says what to do.
 func explainDiskFull(err error, dir string) error {
