@@ -39,7 +39,7 @@ test-unit:
 # A few seconds of each fuzz target on top of its committed seeds; `make
 # fuzz FUZZTIME=10m` digs deeper.
 FUZZTIME ?= 5s
-FUZZ_TARGETS := FuzzRegistrationForm:./mockserver/capture FuzzParse:./mockserver/workspace FuzzOneginiBody:./mockserver FuzzFaultCondition:./mockserver
+FUZZ_TARGETS := FuzzRegistrationForm:./mockserver/capture FuzzParse:./mockserver/workspace FuzzOneginiBody:./mockserver FuzzFaultCondition:./mockserver FuzzDecodeJSONFast:./mockserver/script
 fuzz-short fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t%%:*} for $(FUZZTIME)"; \

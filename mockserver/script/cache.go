@@ -46,7 +46,8 @@ func decodeCacheSet(cm traits.Mapper) ([]CacheEntry, error) {
 	if !ok {
 		return nil, resultErrorf("cache.set", "must be a map from key to value, got %s", describe(v))
 	}
-	keys, err := sortedKeys(sm, nil)
+	var buf [8]ref.Val // keeps the usual one or two keys off the heap
+	keys, err := sortedKeys(sm, buf[:0])
 	if err != nil {
 		return nil, resultErrorf("cache.set", "%v", err)
 	}
@@ -64,15 +65,20 @@ func decodeCacheSet(cm traits.Mapper) ([]CacheEntry, error) {
 // decodeCacheEntry reads one set entry: a plain value, or a map whose keys
 // are exactly "value" or "value" and "ttl", which carries a time to live.
 func decodeCacheEntry(key string, v ref.Val) (CacheEntry, error) {
-	path := setPath(key)
-	val, ttl := v, ref.Val(nil)
+	val, ttl, wrapped := v, ref.Val(nil), false
 	if wm, ok := v.(traits.Mapper); ok && isWrappedEntry(wm) {
 		val = wm.Get(keyValue)
 		ttl, _ = wm.Find(keyTTL)
-		path += ".value"
+		wrapped = true
 	}
 	native, err := toNative(val, 0)
 	if err != nil {
+		// The path is only spelled out for an error: quoting the key on
+		// every run was a tenth of the QR script's time.
+		path := setPath(key)
+		if wrapped {
+			path += ".value"
+		}
 		return CacheEntry{}, resultErrorf(path, "cannot be stored: %v", err)
 	}
 	e := CacheEntry{Key: key, Value: native}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -32,13 +31,24 @@ const maxJSONDepth = 10000
 // It is what the payload variable and json.decode use; callers can use it to
 // load cache values so a script sees them exactly as it stored them.
 func DecodeJSON(s string) (any, error) {
+	if v, ok := decodeJSONFast(s); ok {
+		return v, nil
+	}
+	return decodeJSONSlow(s)
+}
+
+// decodeJSONSlow is [DecodeJSON] through encoding/json, for what the fast
+// decoder leaves to it.
+func decodeJSONSlow(s string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	// Only white space may follow; looking at the rest is cheaper than
+	// asking the decoder for another token.
+	if strings.TrimLeft(s[dec.InputOffset():], " \t\r\n") != "" {
 		return nil, errors.New("unexpected data after the JSON value")
 	}
 	return normalizeNumbers(v), nil

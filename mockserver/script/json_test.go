@@ -105,3 +105,42 @@ func TestJSONDecodeInScripts(t *testing.T) {
 		t.Errorf("got %+v", res)
 	}
 }
+
+// FuzzDecodeJSONFast holds the fast decoder to encoding/json's answers:
+// whatever it decodes, encoding/json decodes to the same value.
+func FuzzDecodeJSONFast(f *testing.F) {
+	for _, seed := range []string{
+		`{"userId":"user-42"}`, `{"email_address":"jane@example.com"}`, `0b6f4f8e-2c1e-4c55-9b1e-3f0c2a7d9e10`,
+		` {"a": [1, -0, 2.5e-3, 1E2, true, false, null, {"b": "c"}], "a": "dup"} `, `9223372036854775808`,
+		`"üñí"`, `"a\nb"`, "\"bad\xff\"", `[01]`, `1.`, `-`, `{"a":1,}`, `[1 2]`, `tru`, `""`, `{}`, `[]`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fast, ok := decodeJSONFast(s)
+		if !ok {
+			return
+		}
+		slow, err := decodeJSONSlow(s)
+		if err != nil {
+			t.Fatalf("fast decoder accepted %q, encoding/json refuses it: %v", s, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decoding %q: fast %#v, encoding/json %#v", s, fast, slow)
+		}
+	})
+}
+
+func TestDecodeJSONFastLeavesTheHardCasesToEncodingJSON(t *testing.T) {
+	for _, s := range []string{`"a\nb"`, "\"bad\xff\"", "\"tab\there\"", `[01]`, `1.`, `{"a":1,}`,
+		strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
+		if v, ok := decodeJSONFast(s); ok {
+			t.Errorf("fast decoder took %q as %#v; it must leave it to encoding/json", s, v)
+		}
+	}
+	for _, s := range []string{`{"userId":"user-42"}`, ` [1, 2.5, "x", null] `, `-0`, `"ünï"`} {
+		if _, ok := decodeJSONFast(s); !ok {
+			t.Errorf("fast decoder left %q to encoding/json", s)
+		}
+	}
+}
