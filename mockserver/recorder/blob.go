@@ -4,9 +4,11 @@ import (
 	"errors"
 	"hash/maphash"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/klauspost/compress/s2"
 )
 
 // Bodies that repeat — the same flow document, the same error answer —
@@ -29,22 +31,17 @@ const (
 	blobValueCompressed = 1
 )
 
-// blobHash identifies a body as stored (compressed or not): 128 bits of
+// blobHash identifies a body (as masked, before compression): 128 bits of
 // two seeded hashes, so that distinct bodies never share a blob in
 // practice. The seeds are the recorder's, so after a restart the same
 // body gets another blob: the old ones go with their epoch.
 type blobHash [2]uint64
 
-func hashBody(seeds *[2]maphash.Seed, data []byte, compressed bool) blobHash {
-	var marker byte = blobValuePlain
-	if compressed {
-		marker = blobValueCompressed
-	}
+func hashBody(seeds *[2]maphash.Seed, data []byte) blobHash {
 	var h blobHash
 	for i := range h {
 		var mh maphash.Hash
 		mh.SetSeed(seeds[i])
-		mh.WriteByte(marker)
 		mh.Write(data)
 		h[i] = mh.Sum64()
 	}
@@ -221,11 +218,16 @@ func (b *blobReader) read(id blobID) (string, error) {
 	return body, err
 }
 
-// appendBlobValue appends the value of a blob holding sb.
+// appendBlobValue appends the value of a blob holding sb: compressed when
+// that saves an eighth. A blob is written once per epoch, and stands for
+// every later copy of its body.
 func appendBlobValue(b []byte, sb *storedBody) []byte {
-	marker := byte(blobValuePlain)
-	if sb.compressed {
-		marker = blobValueCompressed
+	start := len(b)
+	b = slices.Grow(b, 1+s2.MaxEncodedLen(len(sb.data)))
+	b = append(b, blobValueCompressed)
+	packed := s2.Encode(b[len(b):cap(b)], sb.data)
+	if len(packed) > len(sb.data)-len(sb.data)/8 {
+		return append(append(b[:start], blobValuePlain), sb.data...)
 	}
-	return append(append(b, marker), sb.data...)
+	return b[:len(b)+len(packed)]
 }

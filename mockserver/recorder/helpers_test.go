@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -239,7 +240,11 @@ func storedEntries(t testing.TB, db *storage.DB) []storedEntry {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			key := string(it.Item().Key())
-			raw, err := it.Item().ValueCopy(nil)
+			stored, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			raw, err := plainSegment(stored)
 			if err != nil {
 				return err
 			}
@@ -258,4 +263,15 @@ func storedEntries(t testing.TB, db *storage.DB) []storedEntry {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// plainSegment is the plain value of a stored segment, in memory of its
+// own.
+func plainSegment(stored []byte) ([]byte, error) {
+	var plain []byte
+	err := withPlainSegment(stored, func(raw []byte) error {
+		plain = slices.Clone(raw)
+		return nil
+	})
+	return plain, err
 }

@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"math"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -34,15 +33,18 @@ import (
 // before.
 //
 // Everything Badger does with a record (memtables, the value log, which
-// it maps into memory, compaction) costs by the byte, so bodies are kept
+// it maps into memory, compaction) costs by the byte, so records are kept
 // small:
 //
-//   - A body of [compressMin] bytes or more is stored s2-compressed when
-//     that saves an eighth: a JSON answer shrinks to a third or less, for
-//     about 0.5 ns a byte.
-//   - A body that repeats (the same flow document, the same error) is
-//     stored once per epoch of the exchange IDs as a blob, and the
-//     record holds its epoch and hash; see [blobCache].
+//   - Segments are stored compressed (see segment.go), bodies and all:
+//     compressing each body on its own, as records once did, compressed
+//     less and cost a second pass. Records written then hold bodies
+//     compressed by themselves (flagRequestCompressed and
+//     flagResponseCompressed), which readers still decompress.
+//   - A body of [blobMin] bytes or more that repeats (the same flow
+//     document, the same error) is stored once per epoch of the exchange
+//     IDs as a blob, compressed, and the record holds its epoch and
+//     hash; see [blobCache].
 //
 // The bodies and the flow come last, and the flags have a fixed place,
 // because only the writer decides them, one exchange after the other:
@@ -61,9 +63,8 @@ const (
 	flagPathFromURL // the path is the URL's, unescaped: not stored
 )
 
-// compressMin is the size from which bodies are compressed, and may be
-// stored as blobs.
-const compressMin = 512
+// blobMin is the size from which bodies may be stored as blobs.
+const blobMin = 512
 
 // recordFields is what the writer stores of one exchange, masked.
 type recordFields struct {
@@ -152,47 +153,30 @@ func setFlags(b []byte, start int, flags uint16) {
 	binary.LittleEndian.PutUint16(b[start+1:], binary.LittleEndian.Uint16(b[start+1:])|flags)
 }
 
-// storedBody is a body as a record holds it: data is the masked body,
-// compressed when compressed says so. A body large enough to be a blob
-// has its hash.
+// storedBody is a body as a record holds it. A body large enough to be
+// a blob has its hash.
 type storedBody struct {
-	data       []byte
-	compressed bool
-	blob       bool
-	hash       blobHash
+	data []byte
+	blob bool
+	hash blobHash
 }
 
-// storeBody prepares body for a record: compressed into *buf when it is
-// large enough and that saves an eighth, copied there otherwise, and
-// hashed when it is large enough to be a blob.
+// storeBody prepares body for a record: copied into *buf (the body it
+// was masked into is reused for the next exchange) and hashed when it is
+// large enough to be a blob.
 func storeBody(body []byte, buf *[]byte, seeds *[2]maphash.Seed) storedBody {
 	start := len(*buf)
-	var sb storedBody
-	if len(body) >= compressMin {
-		b := slices.Grow(*buf, s2.MaxEncodedLen(len(body)))
-		enc := s2.Encode(b[start:cap(b)], body)
-		if len(enc) <= len(body)-len(body)/8 {
-			*buf, sb.compressed = b[:start+len(enc)], true
-		}
-	}
-	if !sb.compressed {
-		*buf = append(*buf, body...)
-	}
-	sb.data = (*buf)[start:len(*buf):len(*buf)]
-	if len(body) >= compressMin {
+	*buf = append(*buf, body...)
+	sb := storedBody{data: (*buf)[start:len(*buf):len(*buf)]}
+	if len(body) >= blobMin {
 		sb.blob = true
-		sb.hash = hashBody(seeds, sb.data, sb.compressed)
+		sb.hash = hashBody(seeds, sb.data)
 	}
 	return sb
 }
 
 // appendBody appends a body inline.
-func appendBody(b []byte, start int, sb *storedBody, compressedFlag uint16) []byte {
-	if sb.compressed {
-		setFlags(b, start, compressedFlag)
-	}
-	return appendString(b, sb.data)
-}
+func appendBody(b []byte, sb *storedBody) []byte { return appendString(b, sb.data) }
 
 // appendBlobRef appends a reference to a body stored as a blob.
 func appendBlobRef(b []byte, start int, id blobID, blobFlag uint16) []byte {

@@ -46,9 +46,15 @@ func (r *Recorder) trim(incoming []xid) {
 			r.oldestNS = min(r.oldestNS, id.ns)
 		}
 	}
-	excess := r.stored.Load() + int64(len(kept)) - r.limit.Load()
+	limit := r.limit.Load()
+	excess := r.stored.Load() + int64(len(kept)) - limit
 	cutoff := r.now().Add(-time.Duration(r.maxAge.Load())).UnixNano()
 	if excess > 0 || r.oldestNS < cutoff {
+		if excess > 0 {
+			// Room for the next batches too: at the limit, a trim per
+			// batch was a tenth of the writer's work.
+			excess += trimSlack(limit)
+		}
 		if err := r.deleteOldest(kept, excess, cutoff); err != nil {
 			r.failed(err)
 			return
@@ -58,6 +64,12 @@ func (r *Recorder) trim(incoming []xid) {
 		r.failed(err)
 	}
 }
+
+// trimSlack is how many exchanges beyond the excess a trim deletes, so
+// that a recorder at its limit trims once every many batches rather than
+// for each one: it keeps between limit − trimSlack and limit exchanges. A
+// small limit (under 64) stays exact.
+func trimSlack(limit int64) int64 { return limit / 64 }
 
 // trimmed is what a trim read of the oldest segments.
 type trimmed struct {
@@ -289,18 +301,20 @@ func (r *Recorder) loadCount() {
 				r.oldestNS = min(r.oldestNS, s.oldest.ns)
 				continue
 			}
-			err := it.Item().Value(func(raw []byte) error {
-				var err error
-				if entries, _, err = decodeSegment(raw, entries); err != nil {
-					return err
-				}
-				for _, e := range entries {
-					if !e.id.less(r.horizon) {
-						n++
-						r.oldestNS = min(r.oldestNS, e.id.ns)
+			err := it.Item().Value(func(stored []byte) error {
+				return withPlainSegment(stored, func(raw []byte) error {
+					var err error
+					if entries, _, err = decodeSegment(raw, entries); err != nil {
+						return err
 					}
-				}
-				return nil
+					for _, e := range entries {
+						if !e.id.less(r.horizon) {
+							n++
+							r.oldestNS = min(r.oldestNS, e.id.ns)
+						}
+					}
+					return nil
+				})
 			})
 			if err != nil {
 				return err

@@ -157,6 +157,8 @@ type writerState struct {
 	order    []int
 	segments []segmentOut
 	out      []byte
+	// plain is the segment being cut, before it is compressed into out.
+	plain []byte
 	// blobs are the blobs to write with the batch, their values in
 	// blobValues.
 	blobs      []blobEntry
@@ -240,6 +242,9 @@ func (r *Recorder) writeChunk(chunk []*pending) {
 	}
 	if cap(w.out) > maxArena {
 		w.out = nil
+	}
+	if cap(w.plain) > maxArena {
+		w.plain = nil
 	}
 }
 
@@ -376,7 +381,7 @@ func (r *Recorder) appendEntry(w *writerState, p *pending) {
 	start := len(w.arena)
 	w.arena = append(w.arena, p.record...)
 	epoch := epochOf(p.id.ns)
-	for i, flags := range [2][2]uint16{{flagRequestCompressed, flagRequestBlob}, {flagResponseCompressed, flagResponseBlob}} {
+	for i, blobFlag := range [2]uint16{flagRequestBlob, flagResponseBlob} {
 		sb := &p.bodies[i]
 		if sb.blob {
 			id := blobID{epoch: epoch, hash: sb.hash}
@@ -386,11 +391,11 @@ func (r *Recorder) appendEntry(w *writerState, p *pending) {
 					w.blobValues = appendBlobValue(w.blobValues, sb)
 					w.blobs[len(w.blobs)-1].end = len(w.blobValues)
 				}
-				w.arena = appendBlobRef(w.arena, start, id, flags[1])
+				w.arena = appendBlobRef(w.arena, start, id, blobFlag)
 				continue
 			}
 		}
-		w.arena = appendBody(w.arena, start, sb, flags[0])
+		w.arena = appendBody(w.arena, sb)
 	}
 	w.arena = finishRecord(w.arena, start, p.id, flow)
 	e.full = w.mark(start)
@@ -518,7 +523,8 @@ func (w *writerState) cutSegments(horizon xid) {
 		newest, oldest := w.entries[run[0]].id, w.entries[run[n-1]].id
 		w.out = appendSegmentKey(w.out, newest, oldest, n)
 		key := span{start, len(w.out)}
-		w.out = w.appendSegment(w.out, run[:n])
+		w.plain = w.appendSegment(w.plain[:0], run[:n])
+		w.out = appendPacked(w.out, w.plain)
 		w.segments = append(w.segments, segmentOut{key: key, value: span{key.end, len(w.out)}, first: first})
 		first += n
 	}
