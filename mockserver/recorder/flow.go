@@ -173,30 +173,42 @@ func (s *linkSink) addForm(raw string) {
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
-		if pair == "" || strings.Contains(pair, ";") {
-			continue
+		key, value, _ := strings.Cut(pair, "=")
+		if name, ok := formKey(key); ok {
+			s.addPair(pair, name, value)
 		}
-		name, value, _ := strings.Cut(pair, "=")
-		if strings.ContainsAny(name, "%+") {
-			var err error
-			if name, err = url.QueryUnescape(name); err != nil {
-				continue
-			}
-		}
-		kind := requestLinkKind([]byte(name))
-		ok := kind != ""
-		if !ok && !(name == "data" && s.onegini) {
-			continue
-		}
-		value, err := url.QueryUnescape(value)
-		if err != nil {
-			continue
-		}
-		if ok {
-			s.add(kind, []byte(value))
-		} else {
-			s.addData([]byte(value))
-		}
+	}
+}
+
+// formKey unescapes the key of a url-encoded pair as url.ParseQuery
+// does; ok is false when it cannot.
+func formKey(key string) (name string, ok bool) {
+	if !strings.ContainsAny(key, "%+") {
+		return key, true
+	}
+	name, err := url.QueryUnescape(key)
+	return name, err == nil
+}
+
+// addPair adds the link of one url-encoded pair, as url.ParseQuery reads
+// it: pairs holding a semicolon are refused.
+func (s *linkSink) addPair(pair, name, value string) {
+	if pair == "" || strings.Contains(pair, ";") {
+		return
+	}
+	kind := requestLinkKind([]byte(name))
+	ok := kind != ""
+	if !ok && !(name == "data" && s.onegini) {
+		return
+	}
+	value, err := url.QueryUnescape(value)
+	if err != nil {
+		return
+	}
+	if ok {
+		s.add(kind, []byte(value))
+	} else {
+		s.addData([]byte(value))
 	}
 }
 

@@ -125,13 +125,30 @@ func maskURL(u string, ru rule) string {
 // maskQuery masks url-encoded pairs in place, keeping their order and
 // encoding, so the result reads (and parses) like what was sent. When
 // nothing is masked it returns raw without allocating.
-func maskQuery(raw string, ru rule) string {
+func maskQuery(raw string, ru rule) string { return maskForm(raw, ru, nil) }
+
+// maskForm is maskQuery, and when links is not nil it also adds the
+// links of the pairs as [linkSink.addForm] does: the writer reads a form
+// body once.
+func maskForm(raw string, ru rule, links *linkSink) string {
+	if links != nil && strings.Count(raw, "&") >= maxQueryParams {
+		links = nil // url.ParseQuery refuses it all
+	}
 	first := -1
 	for i, rest := 0, raw; ; {
 		pair, next, more := strings.Cut(rest, "&")
-		if queryKeyMasks(pair, ru) {
-			first = i
-			break
+		key, value, _ := strings.Cut(pair, "=")
+		name, ok := formKey(key)
+		if links != nil && ok {
+			links.addPair(pair, name, value)
+		}
+		if !ok {
+			name = key
+		}
+		if first < 0 && ru.masks(name, true) {
+			if first = i; links == nil {
+				break
+			}
 		}
 		if !more {
 			break

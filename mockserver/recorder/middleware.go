@@ -42,13 +42,12 @@ type pending struct {
 	panicked bool
 
 	// What the writer's prepare made of it: the record up to its
-	// bodies, the bodies as stored (in bodyBuf), the summary but its
-	// flow, and the link values.
+	// bodies, the bodies as stored (valid until the writer prepares the
+	// next exchange), the summary but its flow, and the link values.
 	linking         bool
 	links           []link
 	record, summary []byte
 	bodies          [2]storedBody
-	bodyBuf         []byte
 }
 
 var pendingPool = sync.Pool{New: func() any { return new(pending) }}
@@ -62,12 +61,9 @@ func newPending() *pending { return pendingPool.Get().(*pending) }
 // release puts p back in the pool, keeping its buffers.
 func (p *pending) release() {
 	*p = pending{reqHeader: p.reqHeader[:0], respHeader: p.respHeader[:0], respBody: p.respBody[:0],
-		links: p.links[:0], record: p.record[:0], summary: p.summary[:0], bodyBuf: p.bodyBuf[:0]}
+		links: p.links[:0], record: p.record[:0], summary: p.summary[:0]}
 	if cap(p.respBody) > maxPooledBody {
 		p.respBody = nil
-	}
-	if cap(p.bodyBuf) > maxPooledBody {
-		p.bodyBuf = nil
 	}
 	pendingPool.Put(p)
 }

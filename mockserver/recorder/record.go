@@ -161,16 +161,15 @@ type storedBody struct {
 	hash blobHash
 }
 
-// storeBody prepares body for a record: copied into *buf (the body it
-// was masked into is reused for the next exchange) and hashed when it is
-// large enough to be a blob.
-func storeBody(body []byte, buf *[]byte, seeds *[2]maphash.Seed) storedBody {
-	start := len(*buf)
-	*buf = append(*buf, body...)
-	sb := storedBody{data: (*buf)[start:len(*buf):len(*buf)]}
+// storeBody prepares body for a record: hashed when it is large enough
+// to be a blob. Its data is body itself, which may lie in the encoder's
+// scratch: [Recorder.appendEntry] copies it before the next exchange is
+// prepared.
+func storeBody(body []byte, seeds *[2]maphash.Seed) storedBody {
+	sb := storedBody{data: body}
 	if len(body) >= blobMin {
 		sb.blob = true
-		sb.hash = hashBody(seeds, sb.data)
+		sb.hash = hashBody(seeds, body)
 	}
 	return sb
 }

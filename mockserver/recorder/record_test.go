@@ -73,8 +73,7 @@ func TestRecordRoundTrip(t *testing.T) {
 func encodeRecord(f *recordFields, id, flow xid) []byte {
 	raw := appendRecordHead(nil, f)
 	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-	var buf []byte
-	req, resp := storeBody(f.reqBody, &buf, &seeds), storeBody(f.respBody, &buf, &seeds)
+	req, resp := storeBody(f.reqBody, &seeds), storeBody(f.respBody, &seeds)
 	raw = appendBody(raw, &req)
 	raw = appendBody(raw, &resp)
 	return finishRecord(raw, 0, id, flow)

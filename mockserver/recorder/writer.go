@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -312,11 +313,7 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 	// derived from the body on read), only read here for links.
 	switch bodyKind(pairValue(p.reqHeader, "Content-Type"), p.reqBody) {
 	case kindForm:
-		body := string(p.reqBody)
-		if links != nil {
-			links.addForm(body)
-		}
-		f.reqBody = enc.maskedString(p.reqBody, maskQuery(body, passwords))
+		f.reqBody = enc.maskedString(p.reqBody, maskForm(bytesView(p.reqBody), passwords, links))
 	case kindJSON:
 		s := &enc.scan
 		s.reset(p.reqBody, passwords)
@@ -361,9 +358,8 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 		p.links = append(p.links[:0], links.links...)
 	}
 	p.record = appendRecordHead(p.record[:0], &f)
-	p.bodyBuf = p.bodyBuf[:0]
-	p.bodies[0] = storeBody(f.reqBody, &p.bodyBuf, &r.blobSeeds)
-	p.bodies[1] = storeBody(f.respBody, &p.bodyBuf, &r.blobSeeds)
+	p.bodies[0] = storeBody(f.reqBody, &r.blobSeeds)
+	p.bodies[1] = storeBody(f.respBody, &r.blobSeeds)
 	p.summary = appendSummary(p.summary[:0], &f)
 	// Done with the bodies: the scanner must not keep them.
 	s.reset(nil, 0)
@@ -451,6 +447,11 @@ func (w *encoder) maskedString(body []byte, masked string) []byte {
 	w.tmp = append(w.tmp, masked...)
 	return w.tmp[start:len(w.tmp):len(w.tmp)]
 }
+
+// bytesView is b read as a string without copying it. Only for bytes
+// that stay as they are while the string is used: the writer's view of
+// a request body it owns, whose masked copy is made apart.
+func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // pairValue is the first value of name in name, value pairs, as
 // headerValue is for a map.
