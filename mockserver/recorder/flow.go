@@ -183,11 +183,22 @@ func (s *linkSink) addForm(raw string) {
 // formKey unescapes the key of a url-encoded pair as url.ParseQuery
 // does; ok is false when it cannot.
 func formKey(key string) (name string, ok bool) {
-	if !strings.ContainsAny(key, "%+") {
+	if !needsUnescape(key) {
 		return key, true
 	}
 	name, err := url.QueryUnescape(key)
 	return name, err == nil
+}
+
+// needsUnescape reports whether a url-encoded key holds '%' or '+'; keys
+// are short, and a plain loop beats strings.ContainsAny's set.
+func needsUnescape(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '%' || key[i] == '+' {
+			return true
+		}
+	}
+	return false
 }
 
 // addPair adds the link of one url-encoded pair, as url.ParseQuery reads

@@ -2,7 +2,9 @@ package recorder
 
 import (
 	"fmt"
+	"hash/maphash"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -204,4 +206,31 @@ func TestFlowJoinedByAnOlderCall(t *testing.T) {
 	}
 	rows, _, _ := rec.ListSummaries(Query{FlowID: other.String()})
 	equal(t, "a flow of one", len(rows), 1)
+}
+
+// TestFormLinksAsParseQueryReadsThem: a form body gives the links that
+// url.ParseQuery would find in it, and masks as maskQuery does; a form
+// with more pairs than ParseQuery takes gives none.
+func TestFormLinksAsParseQueryReadsThem(t *testing.T) {
+	t.Parallel()
+	links := func(form string) (int, string) {
+		s := &linkSink{seed: maphash.MakeSeed()}
+		masked := maskForm(form, passwords, s)
+		return len(s.links), masked
+	}
+	for _, tc := range []struct {
+		form   string
+		links  int
+		masked string
+	}{
+		{"token=abcdef&emailAddress=jane%40example.com&newPassword=x", 2, "token=abcdef&emailAddress=jane%40example.com&newPassword=" + Mask},
+		{"to%6Ben=abcdef;x=1&n%65wPassword=secret", 0, "to%6Ben=abcdef;x=1&n%65wPassword=" + Mask},
+		{"token=ab%zz&uuid=1234", 1, "token=ab%zz&uuid=1234"},
+		{strings.Repeat("a=1&", maxQueryParams) + "token=abcdef&password=p", 0, strings.Repeat("a=1&", maxQueryParams) + "token=abcdef&password=" + Mask},
+	} {
+		n, masked := links(tc.form)
+		if n != tc.links || masked != tc.masked {
+			t.Errorf("%.40q: %d links, masked %.80q; want %d, %.80q", tc.form, n, masked, tc.links, tc.masked)
+		}
+	}
 }

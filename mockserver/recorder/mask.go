@@ -131,11 +131,16 @@ func maskQuery(raw string, ru rule) string { return maskForm(raw, ru, nil) }
 // links of the pairs as [linkSink.addForm] does: the writer reads a form
 // body once.
 func maskForm(raw string, ru rule, links *linkSink) string {
-	if links != nil && strings.Count(raw, "&") >= maxQueryParams {
-		links = nil // url.ParseQuery refuses it all
+	mark := 0
+	if links != nil {
+		mark = len(links.links)
 	}
 	first := -1
-	for i, rest := 0, raw; ; {
+	for i, n, rest := 0, 0, raw; ; n++ {
+		if n == maxQueryParams && links != nil {
+			// url.ParseQuery refuses it all.
+			links.links, links = links.links[:mark], nil
+		}
 		pair, next, more := strings.Cut(rest, "&")
 		key, value, _ := strings.Cut(pair, "=")
 		name, ok := formKey(key)
