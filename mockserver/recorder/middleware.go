@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,8 +35,8 @@ type pending struct {
 	// Headers as flat name, value pairs: copying the strings is all a
 	// snapshot needs (they are immutable), where Header.Clone built a map.
 	reqHeader, respHeader []string
-	// reqBody is handed to next through the teed body, so it is never
-	// pooled: a handler keeps what it read.
+	// reqBody is what next reads through the teed body; it stays the
+	// pending's own (next gets copies), and is pooled with it.
 	reqBody  []byte
 	respBody []byte
 	notes    Notes
@@ -60,8 +61,11 @@ func newPending() *pending { return pendingPool.Get().(*pending) }
 
 // release puts p back in the pool, keeping its buffers.
 func (p *pending) release() {
-	*p = pending{reqHeader: p.reqHeader[:0], respHeader: p.respHeader[:0], respBody: p.respBody[:0],
-		links: p.links[:0], record: p.record[:0], summary: p.summary[:0]}
+	*p = pending{reqHeader: p.reqHeader[:0], respHeader: p.respHeader[:0], reqBody: p.reqBody[:0],
+		respBody: p.respBody[:0], links: p.links[:0], record: p.record[:0], summary: p.summary[:0]}
+	if cap(p.reqBody) > maxPooledBody {
+		p.reqBody = nil
+	}
 	if cap(p.respBody) > maxPooledBody {
 		p.respBody = nil
 	}
@@ -117,7 +121,7 @@ func (r *Recorder) serve(w http.ResponseWriter, req *http.Request, next http.Han
 	ctx := &notesContext{Context: req.Context()}
 	notes := &ctx.notes
 	req = req.WithContext(ctx)
-	p.reqBody, p.reqTruncated = r.teeBody(req, &ctx.tee)
+	p.reqBody, p.reqTruncated = r.teeBody(req, &ctx.tee, p.reqBody)
 	// The headers as sent: next may change the map.
 	p.reqHeader = snapshotHeader(p.reqHeader, req.Header)
 	cw := &ctx.cw
@@ -163,13 +167,16 @@ func (r *Recorder) finish(p *pending, req *http.Request, cw *captureWriter, note
 	r.enqueue(p)
 }
 
-// teeBody reads up to the cap of the body and puts back a body that
-// yields everything, read or not, so next sees what the client sent.
-func (r *Recorder) teeBody(req *http.Request, tee *teedBody) ([]byte, bool) {
+// teeBody reads up to the cap of the body into buf's memory and puts
+// back a body that yields everything, read or not, so next sees what the
+// client sent. net/http never reads the teed body after the handler (it
+// drains and closes the body it made), so buf is the pending's again once
+// the exchange is stored.
+func (r *Recorder) teeBody(req *http.Request, tee *teedBody, buf []byte) ([]byte, bool) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return nil, false
+		return buf[:0], false
 	}
-	read, err := readUpTo(req.Body, r.maxBody+1, req.ContentLength)
+	read, err := readUpTo(buf[:0], req.Body, r.maxBody+1, req.ContentLength)
 	tee.closer = req.Body
 	tee.read.Reset(read)
 	if err != nil || len(read) > r.maxBody {
@@ -183,16 +190,16 @@ func (r *Recorder) teeBody(req *http.Request, tee *teedBody) ([]byte, bool) {
 	return read, false
 }
 
-// readUpTo reads at most limit bytes, sizing its buffer from the
-// announced length so that a small body costs one allocation. It returns
-// no error at the end of the body.
-func readUpTo(body io.Reader, limit int, contentLength int64) ([]byte, error) {
+// readUpTo reads at most limit bytes into buf's memory, growing it once
+// to the announced length so that a small body costs one allocation at
+// most. It returns no error at the end of the body.
+func readUpTo(buf []byte, body io.Reader, limit int, contentLength int64) ([]byte, error) {
 	size := 512
 	if contentLength >= 0 {
 		// One more byte than announced, to see the end without growing.
 		size = int(min(contentLength+1, int64(limit)))
 	}
-	buf := make([]byte, 0, size)
+	buf = slices.Grow(buf[:0], size)
 	for len(buf) < limit {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
