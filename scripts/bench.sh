@@ -9,7 +9,7 @@
 #
 # Exits non-zero only when something could not be measured (a build, a
 # benchmark package, a server that does not start); a missed target is a
-# result, printed as FAIL. Tunable: BENCHTIME, CONNS, DURATION, WARMUP,
+# result, printed as FAIL. Tunable: BENCHTIME, CONNS, DURATION, ROUNDS, WARMUP,
 # FILL, BENCH_OUT (where the results go, default bin/bench), and PROFILE=1,
 # which also writes CPU and heap profiles of the request paths through
 # srv.ServeHTTP to BENCH_OUT and prints their top entries.
@@ -20,7 +20,11 @@ export PATH="$PATH:/usr/local/go/bin"
 GO=${GO:-go}
 BENCHTIME=${BENCHTIME:-200ms}
 CONNS=${CONNS:-32}
-DURATION=${DURATION:-5s}
+# Ten seconds per target in rounds of one: on a shared machine the speed
+# drifts by several percent from second to second, and the recording
+# cost is a difference of two such figures.
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-10}
 WARMUP=${WARMUP:-1s}
 FILL=${FILL:-100000}
 PROFILE=${PROFILE:-0}
@@ -75,9 +79,9 @@ fi
 log "cold start (exec to the listening line)"
 bin/loadgen coldstart -bin bin/regsandbox -runs 5 -out "$OUT/coldstart.json" || die "cold start could not be measured"
 
-log "load: $CONNS connections, $DURATION per scenario after $WARMUP of warm-up"
+log "load: $CONNS connections, $DURATION per scenario and target in $ROUNDS rounds, after $WARMUP of warm-up"
 start_server load
-bin/loadgen load -addr "$server_addr" -pid "$server_pid" -c "$CONNS" -d "$DURATION" -warmup "$WARMUP" \
+bin/loadgen load -addr "$server_addr" -pid "$server_pid" -c "$CONNS" -d "$DURATION" -rounds "$ROUNDS" -warmup "$WARMUP" \
   -out "$OUT/load.json" || die "the load could not be measured"
 stop_server
 

@@ -124,7 +124,7 @@ func fill(b *testing.B, rec *Recorder, n int) {
 		case i%10 == 0:
 			p.respBody = []byte(`{"stat":"error","code":390,"error":"invalid_form_fields"}`)
 		}
-		if batch = append(batch, p); len(batch) == maxBatch {
+		if batch = append(batch, withHeaderValues(p)); len(batch) == maxBatch {
 			rec.write(batch)
 			batch = batch[:0]
 		}
@@ -205,6 +205,7 @@ func writerCases(b *testing.B) []struct {
 			status: 200, reqHeader: append(client, reqHeader...), respHeader: jsonAnswer,
 			reqBody: []byte(reqBody), respBody: []byte(respBody), start: time.Now()}
 		p.url.Path, p.url.RawQuery, p.notes.Endpoint = path, query, endpoint
+		withHeaderValues(&p)
 		return p
 	}
 	return []struct {

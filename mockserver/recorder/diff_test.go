@@ -218,7 +218,7 @@ func genExchange(g jsonGen, i int) *pending {
 		p.respHeader = []string{"Content-Type", ct}
 	}
 	p.respBody = []byte(g.doc())
-	return p
+	return withHeaderValues(p)
 }
 
 // TestWriterAsBefore runs generated exchanges through the writer and

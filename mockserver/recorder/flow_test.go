@@ -167,7 +167,7 @@ func TestFlowJoinedByAnOlderCall(t *testing.T) {
 			reqBody: []byte("token=" + token), respBody: []byte(`{"stat":"ok"}`)}
 		p.url.Path, p.notes.Endpoint = "/oauth/auth_native", "capture.auth_native"
 		p.id, p.start = rec.ids.next()
-		return p
+		return withHeaderValues(p)
 	}
 	olderP, starterP, laterP := mk("tok-shared-0001"), mk("tok-shared-0001"), mk("tok-shared-0001")
 	otherP := mk("tok-other-0002")

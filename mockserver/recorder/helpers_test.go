@@ -275,3 +275,22 @@ func plainSegment(stored []byte) ([]byte, error) {
 	})
 	return plain, err
 }
+
+// withHeaderValues sets the header values the middleware reads from the
+// maps, for a pending built by hand from pairs.
+func withHeaderValues(p *pending) *pending {
+	p.reqType, p.reqAuth = pairValue(p.reqHeader, "Content-Type"), pairValue(p.reqHeader, "Authorization")
+	p.respType = pairValue(p.respHeader, "Content-Type")
+	return p
+}
+
+// pairValue is the first value of name in name, value pairs, as
+// headerValue is for a map.
+func pairValue(pairs []string, name string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == name {
+			return pairs[i+1]
+		}
+	}
+	return ""
+}

@@ -35,6 +35,9 @@ type pending struct {
 	// Headers as flat name, value pairs: copying the strings is all a
 	// snapshot needs (they are immutable), where Header.Clone built a map.
 	reqHeader, respHeader []string
+	// The values the writer looks up, read from the maps while they are
+	// at hand: finding them in the pairs later cost more than the copy.
+	reqType, reqAuth, respType string
 	// reqBody is what next reads through the teed body; it stays the
 	// pending's own (next gets copies), and is pooled with it.
 	reqBody  []byte
@@ -70,6 +73,21 @@ func (p *pending) release() {
 		p.respBody = nil
 	}
 	pendingPool.Put(p)
+}
+
+// snapshotAnswerHeader keeps the answer's headers as they are now.
+func (p *pending) snapshotAnswerHeader(h http.Header) {
+	p.respHeader = snapshotHeader(p.respHeader, h)
+	p.respType = firstValue(h, "Content-Type")
+}
+
+// firstValue is h's first value of the canonical name: the first value
+// of that name in h's pairs.
+func firstValue(h http.Header, name string) string {
+	if vals := h[name]; len(vals) > 0 {
+		return vals[0]
+	}
+	return ""
 }
 
 // snapshotHeader appends h as name, value pairs.
@@ -124,6 +142,7 @@ func (r *Recorder) serve(w http.ResponseWriter, req *http.Request, next http.Han
 	p.reqBody, p.reqTruncated = r.teeBody(req, &ctx.tee, p.reqBody)
 	// The headers as sent: next may change the map.
 	p.reqHeader = snapshotHeader(p.reqHeader, req.Header)
+	p.reqType, p.reqAuth = firstValue(req.Header, "Content-Type"), firstValue(req.Header, "Authorization")
 	cw := &ctx.cw
 	*cw = captureWriter{w: w, p: p, notes: notes, max: r.maxBody}
 	defer func() {
@@ -155,7 +174,7 @@ func (r *Recorder) finish(p *pending, req *http.Request, cw *captureWriter, note
 		p.status = http.StatusOK
 	}
 	if !cw.wroteHeader && !cw.hijacked {
-		p.respHeader = snapshotHeader(p.respHeader, cw.w.Header())
+		p.snapshotAnswerHeader(cw.w.Header())
 	}
 	// From now on the writer owns p: a handler that writes after
 	// returning (which net/http forbids) must not reach it.
@@ -257,7 +276,7 @@ func (c *captureWriter) WriteHeader(status int) {
 		c.wroteHeader, c.status = true, status
 		// The headers as sent: the handler may change the map later.
 		if c.p != nil {
-			c.p.respHeader = snapshotHeader(c.p.respHeader, c.w.Header())
+			c.p.snapshotAnswerHeader(c.w.Header())
 		}
 	}
 	c.w.WriteHeader(status)

@@ -29,7 +29,7 @@ func pendingAt(id xid, token string) *pending {
 		p.respBody, p.notes.Endpoint = []byte(`{"stat":"ok"}`), "capture.auth_native"
 		p.url.Path = "/oauth/auth_native"
 	}
-	return p
+	return withHeaderValues(p)
 }
 
 // writeBatch stores exchanges with the given IDs as the writer stores a

@@ -304,14 +304,14 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 		if _, query, ok := strings.Cut(rawURL, "?"); ok {
 			links.addForm(query)
 		}
-		if bearer, ok := strings.CutPrefix(pairValue(p.reqHeader, "Authorization"), "Bearer "); ok {
+		if bearer, ok := strings.CutPrefix(p.reqAuth, "Bearer "); ok {
 			links.add("at", []byte(bearer))
 		}
 	}
 
 	// The request body. Its form and JSON are not stored (they are
 	// derived from the body on read), only read here for links.
-	switch bodyKind(pairValue(p.reqHeader, "Content-Type"), p.reqBody) {
+	switch bodyKind(p.reqType, p.reqBody) {
 	case kindForm:
 		f.reqBody = enc.maskedString(p.reqBody, maskForm(bytesView(p.reqBody), passwords, links))
 	case kindJSON:
@@ -326,7 +326,7 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 	// The answer: masked as its kind says, and read as JSON for links
 	// and the outcome whenever it looks like JSON, whatever its type.
 	body := p.respBody
-	kind := bodyKind(pairValue(p.respHeader, "Content-Type"), body)
+	kind := bodyKind(p.respType, body)
 	s := &enc.scan
 	s.reset(nil, 0)
 	shapeOK := false
@@ -452,17 +452,6 @@ func (w *encoder) maskedString(body []byte, masked string) []byte {
 // that stay as they are while the string is used: the writer's view of
 // a request body it owns, whose masked copy is made apart.
 func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
-
-// pairValue is the first value of name in name, value pairs, as
-// headerValue is for a map.
-func pairValue(pairs []string, name string) string {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i] == name {
-			return pairs[i+1]
-		}
-	}
-	return ""
-}
 
 // store writes the segments of the batch in one write and counts them.
 func (r *Recorder) store(w *writerState) error {
