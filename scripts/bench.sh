@@ -9,7 +9,7 @@
 #
 # Exits non-zero only when something could not be measured (a build, a
 # benchmark package, a server that does not start); a missed target is a
-# result, printed as FAIL. Tunable: BENCHTIME, CONNS, DURATION, ROUNDS, WARMUP,
+# result, printed as FAIL. Tunable: BENCHTIME, BENCHCOUNT, CONNS, DURATION, ROUNDS, WARMUP,
 # FILL, BENCH_OUT (where the results go, default bin/bench), and PROFILE=1,
 # which also writes CPU and heap profiles of the request paths through
 # srv.ServeHTTP to BENCH_OUT and prints their top entries.
@@ -19,6 +19,8 @@ export PATH="$PATH:/usr/local/go/bin"
 
 GO=${GO:-go}
 BENCHTIME=${BENCHTIME:-200ms}
+# Each Go benchmark runs BENCHCOUNT times and is judged on its median.
+BENCHCOUNT=${BENCHCOUNT:-5}
 CONNS=${CONNS:-32}
 # Ten seconds per target in rounds of one: on a shared machine the speed
 # drifts by several percent from second to second, and the recording
@@ -48,8 +50,8 @@ log "building bin/regsandbox and bin/loadgen"
 $GO build -o bin/regsandbox . || die "go build of the server failed"
 $GO build -o bin/loadgen ./tools/loadgen || die "go build of tools/loadgen failed"
 
-log "Go benchmarks (-benchtime $BENCHTIME): ${BENCH_PACKAGES[*]}"
-if ! $GO test -tags ci -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" "${BENCH_PACKAGES[@]}" \
+log "Go benchmarks (-benchtime $BENCHTIME -count $BENCHCOUNT): ${BENCH_PACKAGES[*]}"
+if ! $GO test -tags ci -run '^$' -bench . -benchmem -benchtime "$BENCHTIME" -count "$BENCHCOUNT" "${BENCH_PACKAGES[@]}" \
   | tee "$OUT/bench.txt"; then
   echo "bench: some benchmark packages failed; their figures are missing below" >&2
   failed=1

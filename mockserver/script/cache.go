@@ -13,23 +13,23 @@ import (
 // decodeCache reads the optional result.cache map:
 //
 //	{"set": {key: value | {"value": value, "ttl": seconds}}, "delete": [key, ...]}
-func decodeCache(m traits.Mapper) ([]CacheEntry, []string, error) {
-	v, ok := lookup(m, keyCache)
-	if !ok {
+func decodeCache(v ref.Val) ([]CacheEntry, []string, error) {
+	if v == nil {
 		return nil, nil, nil
 	}
 	cm, ok := v.(traits.Mapper)
 	if !ok {
 		return nil, nil, resultErrorf("cache", "must be a map such as {\"set\": {...}, \"delete\": [...]}, got %s", describe(v))
 	}
-	if err := checkKeys(cm, "cache.", cacheKeys); err != nil {
+	var f [len(cacheKeys)]ref.Val
+	if err := fields(cm, "cache.", cacheKeys[:], f[:]); err != nil {
 		return nil, nil, err
 	}
-	set, err := decodeCacheSet(cm)
+	set, err := decodeCacheSet(f[slotSet])
 	if err != nil {
 		return nil, nil, err
 	}
-	del, err := decodeCacheDelete(cm)
+	del, err := decodeCacheDelete(f[slotDelete])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -37,23 +37,22 @@ func decodeCache(m traits.Mapper) ([]CacheEntry, []string, error) {
 }
 
 // decodeCacheSet reads result.cache.set into entries sorted by key.
-func decodeCacheSet(cm traits.Mapper) ([]CacheEntry, error) {
-	v, ok := lookup(cm, keySet)
-	if !ok {
+func decodeCacheSet(v ref.Val) ([]CacheEntry, error) {
+	if v == nil {
 		return nil, nil
 	}
 	sm, ok := v.(traits.Mapper)
 	if !ok {
 		return nil, resultErrorf("cache.set", "must be a map from key to value, got %s", describe(v))
 	}
-	var buf [8]ref.Val // keeps the usual one or two keys off the heap
-	keys, err := sortedKeys(sm, buf[:0])
+	var buf [8]mapEntry // keeps the usual one or two entries off the heap
+	sorted, err := sortedEntries(sm, buf[:0])
 	if err != nil {
 		return nil, resultErrorf("cache.set", "%v", err)
 	}
-	entries := make([]CacheEntry, 0, len(keys))
-	for _, k := range keys {
-		e, err := decodeCacheEntry(string(k.(types.String)), sm.Get(k))
+	entries := make([]CacheEntry, 0, len(sorted))
+	for _, se := range sorted {
+		e, err := decodeCacheEntry(se.key, se.val)
 		if err != nil {
 			return nil, err
 		}
@@ -66,10 +65,10 @@ func decodeCacheSet(cm traits.Mapper) ([]CacheEntry, error) {
 // are exactly "value" or "value" and "ttl", which carries a time to live.
 func decodeCacheEntry(key string, v ref.Val) (CacheEntry, error) {
 	val, ttl, wrapped := v, ref.Val(nil), false
-	if wm, ok := v.(traits.Mapper); ok && isWrappedEntry(wm) {
-		val = wm.Get(keyValue)
-		ttl, _ = wm.Find(keyTTL)
-		wrapped = true
+	if wm, ok := v.(traits.Mapper); ok {
+		if wv, wttl, ok := wrappedEntry(wm); ok {
+			val, ttl, wrapped = wv, wttl, true
+		}
 	}
 	native, err := toNative(val, 0)
 	if err != nil {
@@ -92,25 +91,27 @@ func decodeCacheEntry(key string, v ref.Val) (CacheEntry, error) {
 	return e, nil
 }
 
-// isWrappedEntry reports whether m is {"value": v} or {"value": v, "ttl": t}
-// rather than a map to store as is. To store such a map itself, wrap it:
-// {"value": {"value": 1}}.
-func isWrappedEntry(m traits.Mapper) bool {
-	if _, ok := m.Find(keyValue); !ok {
-		return false
-	}
-	n := m.Size().(types.Int)
-	if n == 1 {
-		return true
-	}
-	_, hasTTL := m.Find(keyTTL)
-	return n == 2 && hasTTL
+// wrappedEntry reads m as {"value": v} or {"value": v, "ttl": t}; ok is
+// false when m is a map to store as is. To store such a map itself, wrap
+// it: {"value": {"value": 1}}. ttl is nil when absent.
+func wrappedEntry(m traits.Mapper) (val, ttl ref.Val, ok bool) {
+	err := forEachEntry(m, func(k, v ref.Val) error {
+		switch s, _ := k.(types.String); s {
+		case "value":
+			val = v
+		case "ttl":
+			ttl = v
+		default:
+			return errStop
+		}
+		return nil
+	})
+	return val, ttl, err == nil && val != nil
 }
 
 // decodeCacheDelete reads result.cache.delete, a list of string keys.
-func decodeCacheDelete(cm traits.Mapper) ([]string, error) {
-	v, ok := lookup(cm, keyDelete)
-	if !ok {
+func decodeCacheDelete(v ref.Val) ([]string, error) {
+	if v == nil {
 		return nil, nil
 	}
 	l, ok := v.(traits.Lister)

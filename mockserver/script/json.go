@@ -137,40 +137,49 @@ func appendList(b []byte, l traits.Lister, depth int) ([]byte, error) {
 
 // appendMap appends a JSON object with its keys in sorted order.
 func appendMap(b []byte, m traits.Mapper, depth int) ([]byte, error) {
-	var buf [16]ref.Val // keeps small maps off the heap
-	keys, err := sortedKeys(m, buf[:0])
+	var buf [16]mapEntry // keeps small maps off the heap
+	entries, err := sortedEntries(m, buf[:0])
 	if err != nil {
 		return b, err
 	}
 	b = append(b, '{')
-	for i, k := range keys {
+	for i, e := range entries {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, string(k.(types.String)))
+		b = appendString(b, e.key)
 		b = append(b, ':')
-		if b, err = appendJSON(b, m.Get(k), depth+1); err != nil {
+		if b, err = appendJSON(b, e.val, depth+1); err != nil {
 			return b, err
 		}
 	}
 	return append(b, '}'), nil
 }
 
-// sortedKeys appends the keys of m to buf in sorted order. They must all
-// be strings: JSON objects and the registration API have no other kind.
-func sortedKeys(m traits.Mapper, buf []ref.Val) ([]ref.Val, error) {
-	keys := buf
-	for it := m.Iterator(); it.HasNext() == types.True; {
-		k := it.Next()
-		if _, ok := k.(types.String); !ok {
-			return nil, fmt.Errorf("map keys must be strings, got %s", describe(k))
+// mapEntry is one entry of a map with string keys.
+type mapEntry struct {
+	key string
+	val ref.Val
+}
+
+// sortedEntries appends the entries of m to buf in key order. The keys
+// must all be strings: JSON objects and the registration API have no
+// other kind.
+func sortedEntries(m traits.Mapper, buf []mapEntry) ([]mapEntry, error) {
+	entries := buf
+	err := forEachEntry(m, func(k, v ref.Val) error {
+		s, ok := k.(types.String)
+		if !ok {
+			return fmt.Errorf("map keys must be strings, got %s", describe(k))
 		}
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b ref.Val) int {
-		return strings.Compare(string(a.(types.String)), string(b.(types.String)))
+		entries = append(entries, mapEntry{string(s), v})
+		return nil
 	})
-	return keys, nil
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(entries, func(a, b mapEntry) int { return strings.Compare(a.key, b.key) })
+	return entries, nil
 }
 
 // appendFloat formats f exactly as encoding/json does (ES6 number style).
@@ -307,17 +316,20 @@ func listToNative(l traits.Lister, depth int) ([]any, error) {
 // mapToNative converts a CEL map with string keys into map[string]any.
 func mapToNative(m traits.Mapper, depth int) (map[string]any, error) {
 	out := make(map[string]any, int(m.Size().(types.Int)))
-	for it := m.Iterator(); it.HasNext() == types.True; {
-		k := it.Next()
+	err := forEachEntry(m, func(k, v ref.Val) error {
 		s, ok := k.(types.String)
 		if !ok {
-			return nil, fmt.Errorf("map keys must be strings, got %s", describe(k))
+			return fmt.Errorf("map keys must be strings, got %s", describe(k))
 		}
-		e, err := toNative(m.Get(k), depth+1)
+		e, err := toNative(v, depth+1)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out[string(s)] = e
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -329,6 +329,8 @@ func TestCacheShapes(t *testing.T) {
 	    "ttl": {"value": "v", "ttl": 60},
 	    "literal-value-map": {"value": {"value": 1}},
 	    "not-wrapped": {"value": 1, "other": 2},
+	    "ttl-alone": {"ttl": 5},
+	    "null-value": {"value": null, "ttl": 7},
 	    "time": timestamp("2024-01-02T03:04:05Z")
 	  },
 	  "delete": ["z", "y", "z"]
@@ -337,9 +339,11 @@ func TestCacheShapes(t *testing.T) {
 		{Key: "literal-value-map", Value: map[string]any{"value": int64(1)}},
 		{Key: "map", Value: map[string]any{"a": []any{int64(1), 2.5, nil, true}}},
 		{Key: "not-wrapped", Value: map[string]any{"value": int64(1), "other": int64(2)}},
+		{Key: "null-value", Value: nil, TTLSeconds: 7},
 		{Key: "plain", Value: "v"},
 		{Key: "time", Value: "2024-01-02T03:04:05Z"},
 		{Key: "ttl", Value: "v", TTLSeconds: 60},
+		{Key: "ttl-alone", Value: map[string]any{"ttl": int64(5)}},
 		{Key: "wrapped", Value: map[string]any{"x": int64(1)}},
 	}
 	if !reflect.DeepEqual(res.CacheSet, want) {
@@ -347,6 +351,28 @@ func TestCacheShapes(t *testing.T) {
 	}
 	if want := []string{"y", "z"}; !reflect.DeepEqual(res.CacheDelete, want) {
 		t.Errorf("CacheDelete = %v, want %v (sorted, deduplicated)", res.CacheDelete, want)
+	}
+}
+
+// A result need not be a map the script spelled out: one decoded from JSON
+// (a different map type underneath) is read the same way.
+func TestResultFromDecodedJSON(t *testing.T) {
+	res := mustRun(t, `json.decode('{"status": 2000, "responsePayload": {"b": 1, "a": [true]}, "registrationData": null,'
+	  + ' "user": {"id": "u1", "attributes": {"n": 1.5}}, "cache": {"set": {"k": {"value": "v", "ttl": 9}}}}')`, Input{})
+	want := Result{
+		Status:          2000,
+		ResponsePayload: `{"a":[true],"b":1}`,
+		User:            &User{ID: "u1", Attributes: map[string]any{"n": 1.5}},
+		CacheSet:        []CacheEntry{{Key: "k", Value: "v", TTLSeconds: 9}},
+		Cost:            res.Cost,
+	}
+	if !reflect.DeepEqual(res, want) {
+		t.Fatalf("got %#v\nwant %#v", res, want)
+	}
+	_, err := run(t, `json.decode('{"status": 2000, "extra": 1}')`, Input{})
+	var re *ResultError
+	if !errors.As(err, &re) || re.Key != "extra" {
+		t.Errorf("unknown key in a decoded result: %v, want a *ResultError for extra", err)
 	}
 }
 

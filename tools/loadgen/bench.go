@@ -8,11 +8,14 @@ import (
 	"strings"
 )
 
-// benchResult is one line of `go test -bench` output.
+// benchResult is one benchmark of `go test -bench` output. Run with
+// -count, a benchmark has several lines; its metrics are then the median
+// of each over the runs, which one disturbed run cannot move.
 type benchResult struct {
 	pkg     string
 	name    string // without the -GOMAXPROCS suffix
 	metrics map[string]float64
+	runs    int
 }
 
 // benchIndex finds a benchmark by "pkg.Name".
@@ -27,7 +30,8 @@ var procsSuffix = regexp.MustCompile(`-\d+$`)
 // parseBench reads `go test -bench` output: "pkg:" lines and benchmark
 // lines made of a name, an iteration count and value–unit pairs.
 func parseBench(r io.Reader) (benchIndex, error) {
-	idx := benchIndex{byKey: map[string]benchResult{}}
+	var order []string
+	runs := map[string][]benchResult{}
 	pkg := ""
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -37,11 +41,36 @@ func parseBench(r io.Reader) (benchIndex, error) {
 			continue
 		}
 		if b, ok := parseBenchLine(pkg, line); ok {
-			idx.list = append(idx.list, b)
-			idx.byKey[b.pkg+"."+b.name] = b
+			key := b.pkg + "." + b.name
+			if runs[key] == nil {
+				order = append(order, key)
+			}
+			runs[key] = append(runs[key], b)
 		}
 	}
+	idx := benchIndex{byKey: map[string]benchResult{}}
+	for _, key := range order {
+		b := medianRun(runs[key])
+		idx.list = append(idx.list, b)
+		idx.byKey[key] = b
+	}
 	return idx, sc.Err()
+}
+
+// medianRun folds the runs of one benchmark into one result holding the
+// median of each metric.
+func medianRun(runs []benchResult) benchResult {
+	out := benchResult{pkg: runs[0].pkg, name: runs[0].name, metrics: map[string]float64{}, runs: len(runs)}
+	for unit := range runs[0].metrics {
+		var xs []float64
+		for _, r := range runs {
+			if v, ok := r.metrics[unit]; ok {
+				xs = append(xs, v)
+			}
+		}
+		out.metrics[unit] = median(xs)
+	}
+	return out
 }
 
 // parseBenchLine parses "BenchmarkX-2  1000  123 ns/op  45 B/op  6 allocs/op".

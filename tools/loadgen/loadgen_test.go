@@ -65,6 +65,37 @@ BenchmarkRunQRComplete-2   1000000   2100 ns/op   1200 B/op   20 allocs/op
 	}
 }
 
+// Run with -count, a benchmark is judged on the median of its runs: one
+// run slowed by something else on the machine does not decide a target.
+func TestParseBenchTakesTheMedianOfRepeatedRuns(t *testing.T) {
+	t.Parallel()
+	out := `pkg: regsandbox/mockserver/script
+BenchmarkRunQRBackchannel-2   100000   4000 ns/op   2200 B/op   24 allocs/op
+BenchmarkRunQRComplete-2      100000   3000 ns/op   1600 B/op   24 allocs/op
+BenchmarkRunQRBackchannel-2   100000   9000 ns/op   2200 B/op   24 allocs/op
+BenchmarkRunQRComplete-2      100000   3100 ns/op   1600 B/op   24 allocs/op
+BenchmarkRunQRBackchannel-2   100000   4200 ns/op   2200 B/op   25 allocs/op
+`
+	idx, err := parseBench(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := idx.get("regsandbox/mockserver/script", "BenchmarkRunQRBackchannel")
+	if b.runs != 3 || b.metrics["ns/op"] != 4200 || b.metrics["allocs/op"] != 24 {
+		t.Errorf("QR backchannel = %+v, want the median of 3 runs: 4200 ns/op, 24 allocs/op", b)
+	}
+	b, _ = idx.get("regsandbox/mockserver/script", "BenchmarkRunQRComplete")
+	if b.runs != 2 || b.metrics["ns/op"] != 3050 {
+		t.Errorf("QR complete = %+v, want the median of 2 runs: 3050 ns/op", b)
+	}
+	if got := len(idx.withPrefix("regsandbox/mockserver/script", "BenchmarkRun")); got != 2 {
+		t.Errorf("script benchmarks = %d, want 2, one per name", got)
+	}
+	if v := scriptVerdict(idx); v.result != "PASS" || !strings.Contains(v.measured, "4.20 µs") {
+		t.Errorf("script verdict = %+v, want PASS on the median 4.20 µs", v)
+	}
+}
+
 func TestPercentile(t *testing.T) {
 	t.Parallel()
 	var lat []time.Duration

@@ -120,6 +120,9 @@ func writeBenches(w io.Writer, benches benchIndex) {
 	if len(benches.list) == 0 {
 		return
 	}
+	if runs := benches.list[0].runs; runs > 1 {
+		fmt.Fprintf(w, "Each figure is the median of %d runs.\n\n", runs)
+	}
 	fmt.Fprintln(w, "| package | benchmark | ns/op | B/op | allocs/op | other |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---|")
 	for _, b := range benches.list {
