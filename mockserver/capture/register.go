@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -28,7 +29,25 @@ func bodyParams(r *http.Request) (url.Values, *Error) {
 	if err := r.ParseForm(); err != nil {
 		return nil, errUnreadable(err)
 	}
-	return r.PostForm, nil
+	return r.PostForm, checkUTF8(r.PostForm)
+}
+
+// checkUTF8 refuses parameters that are not valid UTF-8 once decoded
+// (a raw byte or an escape such as %FF): stored as they are, they would
+// come back altered in every JSON answer, and a user would be registered
+// under an e-mail address nobody can type.
+func checkUTF8(params url.Values) *Error {
+	for name, values := range params {
+		if !utf8.ValidString(name) {
+			return errInvalidArgument("", "a parameter name is not valid UTF-8")
+		}
+		for _, v := range values {
+			if !utf8.ValidString(v) {
+				return errInvalidArgument(name, "the value of '"+name+"' is not valid UTF-8")
+			}
+		}
+	}
+	return nil
 }
 
 // errUnreadable answers a body that cannot be parsed: 413 when it is too
@@ -48,7 +67,7 @@ func allParams(r *http.Request) (url.Values, *Error) {
 	if err := r.ParseForm(); err != nil {
 		return nil, errUnreadable(err)
 	}
-	return r.Form, nil
+	return r.Form, checkUTF8(r.Form)
 }
 
 // registerTraditional is POST /oauth/register_native_traditional.

@@ -141,6 +141,8 @@ func TestValidationRules(t *testing.T) {
 		want    []string
 	}{
 		{"bad e-mail format", []string{"emailAddress", "not-an-email"}, "emailAddress", []string{"Invalid email address."}},
+		{"control character in the e-mail", []string{"emailAddress", "john\x00doe@example.com"}, "emailAddress", []string{"Invalid email address."}},
+		{"line break in the e-mail", []string{"emailAddress", "john@example.com\r\nBcc: x@example.com"}, "emailAddress", []string{"Invalid email address."}},
 		{"short password and mismatch", []string{"newPassword", "short", "newPasswordConfirm", "short"}, "newPassword",
 			[]string{"Password must be at least 8 characters."}},
 		{"too long first name", []string{"firstName", strings.Repeat("é", 65)}, "firstName",

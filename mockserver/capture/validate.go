@@ -26,8 +26,9 @@ type submission struct {
 	unique []string
 }
 
-// emailPattern is deliberately loose, like Capture's: something@host.tld.
-var emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+// emailPattern is deliberately loose, like Capture's: something@host.tld,
+// though never with a control character (a NUL, an escape) in it.
+var emailPattern = regexp.MustCompile(`^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+\.[^@\s\p{Cc}]+$`)
 
 // readForm reads the form's fields from params and checks every rule that
 // needs no database, so the answer lists all failures at once.

@@ -124,9 +124,9 @@ func decodeForm(raw []byte, req *request) {
 }
 
 // decodeJSONBody reads a JSON body into req in one pass; unknown parameters
-// are ignored, as the Token Server does. It answers exactly as
-// json.Unmarshal into a struct of json.RawMessage fields followed by a
-// decode of each field would (the tests pin this against that
+// are ignored, as the Token Server does. It answers exactly as a check
+// that the body is UTF-8 and a json.Unmarshal into a struct of
+// json.RawMessage fields followed by a decode of each field would (the tests pin this against that
 // reference), without the two decodes and their allocations: only data
 // and transaction_id are copied out of raw, and unquoting uses scratch,
 // which it returns for reuse.
@@ -138,7 +138,10 @@ func decodeJSONBody(raw []byte, req *request, scratch []byte) []byte {
 	// json.Valid is the syntax check json.Unmarshal runs before decoding,
 	// and needs no allocation; past it the walk below may assume
 	// well-formed JSON.
-	if !json.Valid(raw) {
+	if !json.Valid(raw) || !utf8.Valid(raw) {
+		// Raw bytes that are not UTF-8 are refused as the Token Server's
+		// JSON reader (Jackson) refuses them; json.Unmarshal would have
+		// turned them into U+FFFD and run the script on altered data.
 		req.err = errInvalidRequest(descMalformedBody)
 		return scratch
 	}

@@ -9,15 +9,20 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // referenceJSONBody is how the back end first decoded JSON bodies: a
-// json.Unmarshal into raw fields, then one per field. decodeJSONBody must
-// answer exactly as it does.
+// json.Unmarshal into raw fields, then one per field, with raw bytes that
+// are not UTF-8 refused first as the Token Server refuses them.
+// decodeJSONBody must answer exactly as it does.
 func referenceJSONBody(raw []byte) request {
 	raw = stripComments(raw)
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return request{}
+	}
+	if !utf8.Valid(raw) {
+		return request{err: errInvalidRequest(descMalformedBody)}
 	}
 	var body struct {
 		Data          json.RawMessage `json:"data"`
