@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"regsandbox/mockserver/onegini"
 	"regsandbox/mockserver/recorder"
@@ -21,21 +20,13 @@ func noteFault(r *http.Request, rule workspace.Fault) {
 }
 
 // noteScript hands what an Onegini script did to the inspector.
-func noteScript(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		notes := recorder.NotesFrom(r.Context())
-		// Only Onegini runs scripts; other calls skip the extra context.
-		if notes == nil || !strings.HasPrefix(notes.Endpoint, "onegini.") {
-			next.ServeHTTP(w, r)
-			return
-		}
-		ctx, out := onegini.WithOutcome(r.Context())
-		next.ServeHTTP(w, r.WithContext(ctx))
-		if out.Script != "" {
-			notes.SetScript(&recorder.ScriptNote{Slot: out.Script, IdP: out.IdP, Status: out.Status,
-				Cost: out.Cost, Error: out.Err})
-		}
-	})
+func noteScript(r *http.Request, o *onegini.Outcome) {
+	if o.Script == "" {
+		return
+	}
+	if notes := recorder.NotesFrom(r.Context()); notes != nil {
+		notes.SetScript(&recorder.ScriptNote{Slot: o.Script, IdP: o.IdP, Status: o.Status, Cost: o.Cost, Error: o.Err})
+	}
 }
 
 // Recorder returns the inspector's store of exchanges.

@@ -122,7 +122,8 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.onegini, err = onegini.New(db, s.Workspace, s.scripts, onegini.WithClock(cfg.now))
+	s.onegini, err = onegini.New(db, s.Workspace, s.scripts, onegini.WithClock(cfg.now),
+		onegini.WithOutcomeReport(noteScript))
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +176,7 @@ func (s *Server) storeHandler() {
 	api := mux.NewRouter()
 	s.capture.Routes(api)
 	s.onegini.Routes(api)
-	api.Use(recorder.TagEndpoint, s.faults.Middleware(faults.RouteName, noteFault), noteScript)
+	api.Use(recorder.TagEndpoint, s.faults.Middleware(faults.RouteName, noteFault))
 	api.NotFoundHandler = http.HandlerFunc(notFound)
 	// Mock calls go request → guards → router → back end; the admin API
 	// is neither limited like the mock nor mistaken for one of its calls.

@@ -1,6 +1,7 @@
 package onegini_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -85,7 +86,8 @@ func newEnv(t *testing.T, edit func(ws *workspace.Workspace)) *env {
 		edit(ws)
 	}
 	clock := &fakeClock{now: time.Now().Truncate(time.Second)}
-	b, err := onegini.New(db, func() *workspace.Workspace { return ws }, script.NewEngine(), onegini.WithClock(clock.Now))
+	b, err := onegini.New(db, func() *workspace.Workspace { return ws }, script.NewEngine(), onegini.WithClock(clock.Now),
+		onegini.WithOutcomeReport(reportOutcome))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,13 +101,24 @@ func newEnv(t *testing.T, edit func(ws *workspace.Workspace)) *env {
 	return &env{t: t, url: srv.URL, db: db, backend: b, clock: clock, ws: ws}
 }
 
-// withOutcome puts an Outcome in every request, as the server does, and
-// shows it in a response trailer-free header for the tests to read.
+// outcomeKey holds where a request's reported Outcome goes.
+type outcomeKey struct{}
+
+// reportOutcome copies the back end's report into the request's slot.
+func reportOutcome(r *http.Request, o *onegini.Outcome) {
+	if dst, ok := r.Context().Value(outcomeKey{}).(*onegini.Outcome); ok {
+		*dst = *o
+	}
+}
+
+// withOutcome gives every request a slot for its reported Outcome, as the
+// server's inspector does, and shows it in a response header for the
+// tests to read.
 func withOutcome(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, o := onegini.WithOutcome(r.Context())
+		o := new(onegini.Outcome)
 		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), outcomeKey{}, o)))
 		raw, _ := json.Marshal(o)
 		for k, v := range rec.Header() {
 			w.Header()[k] = v

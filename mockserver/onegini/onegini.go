@@ -80,6 +80,8 @@ type Backend struct {
 	key       *signingKey
 	// scripts holds the IdP scripts as requests run them.
 	scripts scriptMemo
+	// report receives each request's Outcome; nil when nobody asked.
+	report func(*http.Request, *Outcome)
 }
 
 // Option configures a [Backend].
@@ -135,10 +137,8 @@ type call struct {
 	client workspace.OneginiClient
 	idp    *workspace.IdP
 	body   request
-	// outcome is filled for the inspector; never nil. It is ownOutcome
-	// when the request context carries none.
-	outcome    *Outcome
-	ownOutcome Outcome
+	// outcome is filled for the inspector (see [WithOutcomeReport]).
+	outcome Outcome
 
 	// script is the slot's script (see [call.prepare]).
 	slot      string
@@ -198,6 +198,11 @@ func (b *Backend) handler(kind clientKind, fn endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := getCall()
 		defer putCall(c)
+		if b.report != nil {
+			// Deferred after putCall, so it runs first: c is still this
+			// request's.
+			defer b.report(r, &c.outcome)
+		}
 		ws := b.workspace()
 		c.readRequest(w, r, ws.Settings.MaxBodyBytes)
 		e := b.admit(c, r, ws, kind)
@@ -209,10 +214,8 @@ func (b *Backend) handler(kind clientKind, fn endpoint) http.Handler {
 				return
 			}
 		}
-		if e.cause != nil {
-			if o := OutcomeFrom(r.Context()); o != nil && o.Err == "" {
-				o.Err = e.cause.Error()
-			}
+		if e.cause != nil && c.outcome.Err == "" {
+			c.outcome.Err = e.cause.Error()
 		}
 		WriteError(w, e.status, e.code, e.description)
 	})
@@ -235,10 +238,6 @@ func (b *Backend) admit(c *call, r *http.Request, ws *workspace.Workspace, kind 
 	}
 	if c.body.err != nil {
 		return c.body.err
-	}
-	c.outcome = OutcomeFrom(r.Context())
-	if c.outcome == nil {
-		c.outcome = &c.ownOutcome
 	}
 	c.outcome.IdP = idp.ID
 	c.ctx, c.r, c.ws, c.now, c.idp = r.Context(), r, ws, b.now(), idp

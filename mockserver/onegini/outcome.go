@@ -1,10 +1,10 @@
 package onegini
 
-import "context"
+import "net/http"
 
-// Outcome is what a request's script did, for the inspector. The server
-// puts an empty one in the request context with [WithOutcome] before the
-// back end handles the request, and reads it afterwards.
+// Outcome is what a request's script did, for the inspector: the back end
+// hands it to the function [WithOutcomeReport] names before the handler
+// returns.
 type Outcome struct {
 	// IdP is the identity provider the request named, once it passed
 	// the access checks.
@@ -21,17 +21,11 @@ type Outcome struct {
 	Err string
 }
 
-type outcomeKey struct{}
-
-// WithOutcome returns a context carrying a new, empty Outcome for the back
-// end to fill, and that Outcome.
-func WithOutcome(ctx context.Context) (context.Context, *Outcome) {
-	o := new(Outcome)
-	return context.WithValue(ctx, outcomeKey{}, o), o
-}
-
-// OutcomeFrom returns the Outcome [WithOutcome] put in ctx, or nil.
-func OutcomeFrom(ctx context.Context) *Outcome {
-	o, _ := ctx.Value(outcomeKey{}).(*Outcome)
-	return o
+// WithOutcomeReport has the back end call report with the Outcome of
+// every request it answers, once the answer is written and before the
+// handler returns. o is the back end's own and only valid during the
+// call. A report replaces a context value the server would otherwise add
+// to every request, and the copy of the request that goes with it.
+func WithOutcomeReport(report func(r *http.Request, o *Outcome)) Option {
+	return func(b *Backend) { b.report = report }
 }
