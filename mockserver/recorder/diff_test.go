@@ -246,7 +246,7 @@ func TestWriterAsBefore(t *testing.T) {
 		rec.prepare(&w.enc, p)
 		var gotLinks []uint64
 		if want.Endpoint != "" {
-			for _, l := range p.links {
+			for _, l := range w.enc.links.links {
 				gotLinks = append(gotLinks, l.hash)
 			}
 		}

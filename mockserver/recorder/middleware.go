@@ -44,14 +44,6 @@ type pending struct {
 	respBody []byte
 	notes    Notes
 	panicked bool
-
-	// What the writer's prepare made of it: the record up to its
-	// bodies, the bodies as stored (valid until the writer prepares the
-	// next exchange), the summary but its flow, and the link values.
-	linking         bool
-	links           []link
-	record, summary []byte
-	bodies          [2]storedBody
 }
 
 var pendingPool = sync.Pool{New: func() any { return new(pending) }}
@@ -65,7 +57,7 @@ func newPending() *pending { return pendingPool.Get().(*pending) }
 // release puts p back in the pool, keeping its buffers.
 func (p *pending) release() {
 	*p = pending{reqHeader: p.reqHeader[:0], respHeader: p.respHeader[:0], reqBody: p.reqBody[:0],
-		respBody: p.respBody[:0], links: p.links[:0], record: p.record[:0], summary: p.summary[:0]}
+		respBody: p.respBody[:0]}
 	if cap(p.reqBody) > maxPooledBody {
 		p.reqBody = nil
 	}

@@ -178,6 +178,17 @@ type encoder struct {
 	links linkSink
 	// tmp holds the masked bodies of the exchange until they are stored.
 	tmp []byte
+
+	// What prepare made of the exchange, for appendEntry: whether it
+	// links (its link values are in links), the record up to its bodies,
+	// the bodies as stored (in tmp or the pending's buffers) and the
+	// summary but its flow. They are the writer's own buffers, reused for
+	// every exchange: written into a pending's buffers, which went cold
+	// while the exchange waited in the queue, they cost more than all the
+	// encoding.
+	linking         bool
+	record, summary []byte
+	bodies          [2]storedBody
 }
 
 // entry locates the records of one exchange in the arena.
@@ -353,32 +364,31 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 
 	f.outcome = outcome(f.endpoint, f.status, f.fault != "", p.panicked, p.notes.Dropped,
 		shapeOK && s.statNonEmpty, shapeOK && s.statError, shapeOK && s.hasError)
-	p.linking = links != nil
-	if p.linking {
-		p.links = append(p.links[:0], links.links...)
-	}
-	p.record = appendRecordHead(p.record[:0], &f)
-	p.bodies[0] = storeBody(f.reqBody, &r.blobSeeds)
-	p.bodies[1] = storeBody(f.respBody, &r.blobSeeds)
-	p.summary = appendSummary(p.summary[:0], &f)
+	enc.linking = links != nil
+	enc.record = appendRecordHead(enc.record[:0], &f)
+	enc.bodies[0] = storeBody(f.reqBody, &r.blobSeeds)
+	enc.bodies[1] = storeBody(f.respBody, &r.blobSeeds)
+	enc.summary = appendSummary(enc.summary[:0], &f)
 	// Done with the bodies: the scanner must not keep them.
 	s.reset(nil, 0)
 }
 
-// appendEntry links the prepared p and appends its records to the arena.
+// appendEntry links p, just prepared with w.enc, and appends its records
+// to the arena.
 func (r *Recorder) appendEntry(w *writerState, p *pending) {
+	enc := &w.enc
 	flow := p.id
-	if p.linking {
-		flow = r.links.assign(p.id, p.start.UnixNano(), p.links)
+	if enc.linking {
+		flow = r.links.assign(p.id, p.start.UnixNano(), enc.links.links)
 	}
 	// A call that joins a flow is found by scanning the segments from
 	// the flow on, unless it started long before the flow.
 	e := entry{id: p.id, flow: flow, indexed: p.id.less(xid{addNS(flow.ns, -int64(segmentSpan)), 0})}
 	start := len(w.arena)
-	w.arena = append(w.arena, p.record...)
+	w.arena = append(w.arena, enc.record...)
 	epoch := epochOf(p.id.ns)
 	for i, blobFlag := range [2]uint16{flagRequestBlob, flagResponseBlob} {
-		sb := &p.bodies[i]
+		sb := &enc.bodies[i]
 		if sb.blob {
 			id := blobID{epoch: epoch, hash: sb.hash}
 			if ref, write := r.blobs.use(id); ref {
@@ -396,7 +406,7 @@ func (r *Recorder) appendEntry(w *writerState, p *pending) {
 	w.arena = finishRecord(w.arena, start, p.id, flow)
 	e.full = w.mark(start)
 	start = len(w.arena)
-	w.arena = finishSummary(append(w.arena, p.summary...), flow)
+	w.arena = finishSummary(append(w.arena, enc.summary...), flow)
 	e.summary = w.mark(start)
 	w.entries = append(w.entries, e)
 }
