@@ -49,6 +49,9 @@ const (
 const (
 	// maxBatch bounds how many exchanges one write holds.
 	maxBatch = 256
+	// absorbBatch is how many queued exchanges wake the writer to take
+	// them in: few enough that the pendings are still in the cache.
+	absorbBatch = 32
 	// linger is how long the writer waits for more exchanges before
 	// writing a partial batch: with synchronous writes each batch costs
 	// an fsync, so a short wait under load saves many.

@@ -44,7 +44,7 @@ func (r *Recorder) enqueue(p *pending) {
 		r.dropped.Add(1)
 		dropped.release()
 	}
-	if n == 1 || n == r.batchSize() {
+	if n == 1 || n == r.absorbSize() {
 		select {
 		case r.wake <- struct{}{}:
 		default: // the writer has a wake-up waiting already
@@ -52,8 +52,9 @@ func (r *Recorder) enqueue(p *pending) {
 	}
 }
 
-// batchSize is how many queued exchanges make the writer write at once.
-func (r *Recorder) batchSize() int { return min(maxBatch, len(r.queue)) }
+// absorbSize is how many queued exchanges make the writer take them in
+// (see [Recorder.absorb]).
+func (r *Recorder) absorbSize() int { return min(absorbBatch, len(r.queue)) }
 
 func (r *Recorder) queued() int {
 	r.queueMu.Lock()
@@ -75,8 +76,11 @@ func (r *Recorder) take(batch []*pending, n int) []*pending {
 	return batch
 }
 
-// run is the writer: it collects queued exchanges into batches and
-// stores each batch in one write.
+// run is the writer. It takes queued exchanges in as soon as a few are
+// there, encoding them into the batch being built and letting go of them
+// (a pending that waited for a whole batch had gone cold, and touching
+// it again cost more than encoding it), and stores the batch in one
+// write once it holds maxBatch exchanges, or has waited for linger.
 func (r *Recorder) run() {
 	defer close(r.stopped)
 	timer := time.NewTimer(linger)
@@ -87,9 +91,6 @@ func (r *Recorder) run() {
 	for {
 		select {
 		case <-r.wake:
-			if r.queued() >= r.batchSize() {
-				r.writeQueued()
-			}
 		case <-timer.C:
 			armed = false
 			r.writeQueued()
@@ -102,12 +103,13 @@ func (r *Recorder) run() {
 			r.writeQueued()
 			return
 		}
-		// What came in meanwhile: a full batch is written at once, a
-		// partial one waits for more, but no longer than linger.
-		for r.queued() >= r.batchSize() {
-			r.writeQueued()
+		// What came in meanwhile: a few are taken in at once, the batch
+		// stored when full; a partial one waits for more, but no longer
+		// than linger.
+		for r.queued() >= r.absorbSize() {
+			r.absorbQueued()
 		}
-		if n := r.queued(); n > 0 && !armed {
+		if n := r.queued() + len(r.w.entries); n > 0 && !armed {
 			timer.Reset(linger)
 			armed = true
 		} else if n == 0 && armed {
@@ -117,29 +119,36 @@ func (r *Recorder) run() {
 	}
 }
 
-// writeQueued stores what is queued now, in batches of maxBatch.
-// Exchanges queued while it writes wait for the next call, so a steady
-// stream cannot keep a flush waiting.
+// writeQueued takes in and stores everything queued now. Exchanges
+// queued while it writes wait for the next call, so a steady stream
+// cannot keep a flush waiting.
 func (r *Recorder) writeQueued() {
+	r.absorbQueued()
+	r.storeMu.Lock()
+	r.storeBatch()
+	r.storeMu.Unlock()
+}
+
+// absorbQueued takes in what is queued now.
+func (r *Recorder) absorbQueued() {
 	for n := r.queued(); n > 0; {
 		batch := r.take(r.w.batch[:0], min(n, maxBatch))
 		if len(batch) == 0 {
 			return
 		}
 		n -= len(batch)
-		r.write(batch)
+		r.absorb(batch)
 		clear(batch)
 		r.w.batch = batch[:0]
 	}
 }
 
-// write stores batch (in chunks of maxBatch) and publishes it.
+// write takes in and stores batch.
 func (r *Recorder) write(batch []*pending) {
-	for len(batch) > 0 {
-		n := min(len(batch), maxBatch)
-		r.writeChunk(batch[:n])
-		batch = batch[n:]
-	}
+	r.absorb(batch)
+	r.storeMu.Lock()
+	r.storeBatch()
+	r.storeMu.Unlock()
 }
 
 // writerState is the writer's scratch, reused from batch to batch so a
@@ -219,36 +228,55 @@ func (w *writerState) mark(start int) span { return span{start, len(w.arena)} }
 // maxArena bounds the arena kept between batches.
 const maxArena = 4 << 20
 
-func (r *Recorder) writeChunk(chunk []*pending) {
+// absorb encodes chunk into the batch being built and releases its
+// pendings, storing the batch each time it fills.
+func (r *Recorder) absorb(chunk []*pending) {
 	r.storeMu.Lock()
+	defer r.storeMu.Unlock()
 	w := &r.w
-	w.arena, w.entries = w.arena[:0], w.entries[:0]
-	w.blobs, w.blobValues = w.blobs[:0], w.blobValues[:0]
-	w.incoming = w.incoming[:0]
 	for _, p := range chunk {
+		if len(w.entries) == 0 {
+			w.arena, w.blobs, w.blobValues = w.arena[:0], w.blobs[:0], w.blobValues[:0]
+			w.incoming = w.incoming[:0]
+		}
 		r.prepare(&w.enc, p)
 		r.appendEntry(w, p)
 		w.incoming = append(w.incoming, p.id)
+		p.release()
+		if len(w.entries) >= maxBatch {
+			r.storeBatch()
+		}
+	}
+}
+
+// storeBatch stores the batch built so far and starts the next. Callers
+// hold storeMu.
+func (r *Recorder) storeBatch() {
+	w := &r.w
+	n := len(w.entries)
+	if n == 0 {
+		return
 	}
 	// Retention first, making room for the batch: a read never sees
 	// more than the limit, not even between the two writes.
 	r.trim(w.incoming)
 	err := r.store(w)
-	r.pendingN.Add(-int64(len(chunk)))
+	r.pendingN.Add(-int64(n))
 	if err != nil {
 		// The blobs of the batch may not be there: store them again.
 		r.blobs.reset()
-		r.storeMu.Unlock()
 		r.failed(err)
-		r.releaseAll(chunk)
-		return
+	} else {
+		r.recorded.Add(uint64(n))
+		if r.nSubs.Load() > 0 {
+			// Readers need not wait for the subscribers; only this
+			// goroutine changes w.
+			r.storeMu.Unlock()
+			r.publishBatch(w)
+			r.storeMu.Lock()
+		}
 	}
-	r.storeMu.Unlock()
-	r.recorded.Add(uint64(len(chunk)))
-	if r.nSubs.Load() > 0 {
-		r.publishBatch(w)
-	}
-	r.releaseAll(chunk)
+	w.arena, w.entries = w.arena[:0], w.entries[:0]
 	if cap(w.arena) > maxArena {
 		w.arena = nil
 	}
@@ -274,12 +302,6 @@ func (r *Recorder) publishBatch(w *writerState) {
 		}
 		return nil
 	})
-}
-
-func (r *Recorder) releaseAll(chunk []*pending) {
-	for _, p := range chunk {
-		p.release()
-	}
 }
 
 func (r *Recorder) failed(err error) {
