@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -60,14 +62,72 @@ func (s *Server) adminRoutes(r *mux.Router) {
 // adminGuard lets loopback clients in, and others only with the admin
 // token: the admin API can rewrite everything, so it must not be open to
 // the LAN by accident.
+//
+// A browser on this machine is a loopback client too, driven by whatever
+// page it shows: without the token, the guard also refuses what a web
+// page can send but a tool never does (see [browserRisk]).
 func (s *Server) adminGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isLoopback(r.RemoteAddr) && !s.validAdminToken(r) {
+		if s.validAdminToken(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !isLoopback(r.RemoteAddr) {
 			adminError(w, http.StatusForbidden, "the admin API answers loopback clients only; start RegSandbox with --admin-token to allow others")
+			return
+		}
+		if why := browserRisk(r); why != "" {
+			adminError(w, http.StatusForbidden, "the admin API does not answer web pages: "+why)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// browserRisk says why r may come from a web page rather than from the
+// user: a change asked by another site (a form or script on any page can
+// POST to 127.0.0.1 without the browser asking first), or a request sent
+// under a host name that is not this machine's (DNS rebinding makes such
+// a page "same-origin" with the server). Reads from another site stay
+// allowed: the browser keeps their answers from the page, and opening
+// /__admin/ca.pem from a link must work.
+func browserRisk(r *http.Request) string {
+	if !localHostName(r.Host) {
+		return "it was sent to " + strconv.Quote(r.Host) + ", not to localhost or an IP address"
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return ""
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return "a page on another site (" + site + ") asked for " + r.Method + " " + r.URL.Path
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		if u, err := url.Parse(origin); err != nil || u.Host != r.Host {
+			return "a page from " + strconv.Quote(origin) + " asked for " + r.Method + " " + r.URL.Path
+		}
+	}
+	return ""
+}
+
+// localHostName reports a Host header naming this machine: an IP address
+// (loopback, or the LAN address with --lan) or localhost. A domain name
+// could be one an attacker points at 127.0.0.1.
+func localHostName(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" {
+		return true // HTTP/1.0 without a Host: no browser sends that
+	}
+	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return true
+	}
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 func (s *Server) validAdminToken(r *http.Request) bool {

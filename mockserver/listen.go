@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 )
 
 // Listening is a server bound to its ports. It can be stopped and
@@ -75,14 +74,14 @@ func (l *Listening) Start() error {
 }
 
 func (l *Listening) serve(h http.Handler, ln net.Listener, tlsConfig *tls.Config) {
+	t := l.srv.cfg.timeouts
 	srv := &http.Server{
 		Handler:   h,
 		TLSConfig: tlsConfig,
-		// Slow clients must not hold connections forever; bodies are
-		// small, so generous read limits still stop slowloris.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// Slow clients must not hold connections forever.
+		ReadHeaderTimeout: t.header,
+		ReadTimeout:       t.read,
+		IdleTimeout:       t.idle,
 		MaxHeaderBytes:    64 << 10,
 	}
 	l.mu.Lock()

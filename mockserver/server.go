@@ -64,7 +64,21 @@ type config struct {
 	adminToken string
 	lanAddress string
 	requestLog *storage.DB
+	timeouts   connTimeouts
 }
+
+// connTimeouts bound what a client may take over a connection, so that
+// slow or stalled ones (slowloris) cannot hold the server's.
+type connTimeouts struct {
+	// header is for the request line and headers, read for the whole
+	// request (body included), idle for the next request on a kept-alive
+	// connection.
+	header, read, idle time.Duration
+}
+
+// defaultTimeouts are generous, since bodies are small and a person may
+// be stepping through a client in a debugger, but finite.
+var defaultTimeouts = connTimeouts{header: 10 * time.Second, read: 60 * time.Second, idle: 2 * time.Minute}
 
 // Option configures a [Server].
 type Option func(*config)
@@ -91,7 +105,7 @@ func WithRequestLog(log *storage.DB) Option { return func(c *config) { c.request
 // New opens a server over db, loading the stored workspace, or the
 // default one on first start.
 func New(db *storage.DB, opts ...Option) (*Server, error) {
-	cfg := config{now: time.Now, hashCost: capture.DefaultHashCost}
+	cfg := config{now: time.Now, hashCost: capture.DefaultHashCost, timeouts: defaultTimeouts}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
