@@ -238,3 +238,26 @@ func TestAcknowledgedConfigurationSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("faults after SIGKILL and restart = %+v", body.Faults)
 	}
 }
+
+// TestListensOnLoopbackUnlessLAN: by default nothing outside the machine
+// can reach the mock; --lan opens every interface, on the same ports.
+func TestListensOnLoopbackUnlessLAN(t *testing.T) {
+	getenv := func(string) string { return "" }
+	for _, tc := range []struct {
+		args          []string
+		http, https string
+	}{
+		{nil, "127.0.0.1:8080", "127.0.0.1:8443"},
+		{[]string{"--addr", "127.0.0.1:0"}, "127.0.0.1:0", "127.0.0.1:8443"},
+		{[]string{"--lan"}, ":8080", ":8443"},
+		{[]string{"--lan", "--addr", "127.0.0.1:9000", "--tls-addr", ""}, ":9000", ""},
+	} {
+		o, err := parseFlags(tc.args, getenv, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.addr != tc.http || o.tlsAddr != tc.https {
+			t.Errorf("%q: listens on %q and %q, want %q and %q", tc.args, o.addr, o.tlsAddr, tc.http, tc.https)
+		}
+	}
+}
