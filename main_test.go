@@ -244,7 +244,7 @@ func TestAcknowledgedConfigurationSurvivesSIGKILL(t *testing.T) {
 func TestListensOnLoopbackUnlessLAN(t *testing.T) {
 	getenv := func(string) string { return "" }
 	for _, tc := range []struct {
-		args          []string
+		args        []string
 		http, https string
 	}{
 		{nil, "127.0.0.1:8080", "127.0.0.1:8443"},
