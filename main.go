@@ -114,7 +114,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	// Signals are caught before the listening line is printed: a
 	// supervisor that reads the line and stops the server at once must
-	// find the clean shutdown, not Go's default of dying on SIGTERM.
+	// find the clean shutdown, not Go's default of dying on SIGTERM. With
+	// a window, Fyne's driver also catches them and closes it, which
+	// leads to the same shutdown (scripts/e2e-window.sh checks).
 	stop := notifyOnSignal()
 	defer signal.Stop(stop)
 	l, err := srv.Listen(o.addr, o.tlsAddr)

@@ -63,3 +63,13 @@ for want in register_native_traditional auth_native_traditional backchannel; do
   fi
 done
 echo "e2e: the window shows every request"
+
+# SIGTERM closes the window and stops the server cleanly.
+app_pid=${pids[-1]}
+kill -TERM "$app_pid"
+for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$app_pid" 2>/dev/null; then
+  echo "e2e: the window ignored SIGTERM"; exit 1
+fi
+wait "$app_pid" || { echo "e2e: the app exited with $? on SIGTERM"; cat "$work/err"; exit 1; }
+echo "e2e: SIGTERM closed the window"
