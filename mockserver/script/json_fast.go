@@ -100,18 +100,8 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[key] = v
-		d.skipSpace()
-		if d.i >= len(d.s) {
-			return nil, false
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return m, true
-		default:
-			return nil, false
+		if done, ok := d.next('}'); !ok || done {
+			return m, ok
 		}
 	}
 }
@@ -130,20 +120,28 @@ func (d *fastDecoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		list = append(list, v)
-		d.skipSpace()
-		if d.i >= len(d.s) {
-			return nil, false
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return list, true
-		default:
-			return nil, false
+		if done, ok := d.next(']'); !ok || done {
+			return list, ok
 		}
 	}
+}
+
+// next reads what follows a member or element: a comma (another one
+// comes) or closer (done). ok is false for anything else.
+func (d *fastDecoder) next(closer byte) (done, ok bool) {
+	d.skipSpace()
+	if d.i >= len(d.s) {
+		return false, false
+	}
+	switch d.s[d.i] {
+	case ',':
+		d.i++
+		return false, true
+	case closer:
+		d.i++
+		return true, true
+	}
+	return false, false
 }
 
 // str reads a string without escapes or control characters; anything
