@@ -18,13 +18,9 @@ rounds=${3:-16}
 command -v wrk >/dev/null || { echo "abtest: wrk is needed (apt-get install wrk)" >&2; exit 2; }
 
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+die() { echo "abtest: $*" >&2; exit 1; }
+# shellcheck source=scripts/headless-server.sh
+source "$(dirname "$0")/headless-server.sh"
 
 cat >"$work/call.lua" <<'EOF'
 wrk.method = "POST"
@@ -35,20 +31,10 @@ EOF
 path=/oauth/api/v3/custom-registration/ExampleId/backchannel
 
 declare -A addr pid req cpu
-start() { # name binary
-  "$2" --headless --addr 127.0.0.1:0 --tls-addr "" --data "$work/$1" >"$work/$1.out" 2>"$work/$1.err" &
-  pid[$1]=$!
-  pids+=("$!")
-  for _ in $(seq 100); do
-    addr[$1]=$(sed -n 's/.*http=\([^ ]*\).*/\1/p' "$work/$1.out")
-    [ -n "${addr[$1]}" ] && return
-    sleep 0.05
-  done
-  echo "abtest: $2 did not start: $(cat "$work/$1.err")" >&2
-  exit 1
-}
-start A "$a"
-start B "$b"
+start_server A "$a"
+pid[A]=$server_pid addr[A]=$server_addr
+start_server B "$b"
+pid[B]=$server_pid addr[B]=$server_addr
 if [ -n "${PAUSE_B:-}" ]; then
   curl -fsS -X PUT -d '{"paused": true}' "http://${addr[B]}/__admin/recording" >/dev/null
 fi
