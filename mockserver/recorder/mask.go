@@ -290,13 +290,34 @@ const (
 // bodyKind tells how a body is read: by its media type, else by its
 // first character.
 func bodyKind[S ~string | ~[]byte](contentType string, body S) kind {
-	if k := mediaKind(contentType); k != kindOther {
+	return sniffKind(mediaKind(contentType), body)
+}
+
+// sniffKind is bodyKind once the media type's kind is known.
+func sniffKind[S ~string | ~[]byte](k kind, body S) kind {
+	if k != kindOther {
 		return k
 	}
 	if t := skipSpace(body, 0); t < len(body) && (body[t] == '{' || body[t] == '[') {
 		return kindJSON
 	}
 	return kindOther
+}
+
+// kindMemo remembers the kind of the last content type seen in one
+// place: a server answers one endpoint with the same type again and
+// again, and comparing it costs less than looking it up.
+type kindMemo struct {
+	contentType string
+	kind        kind
+	set         bool
+}
+
+func (m *kindMemo) of(contentType string) kind {
+	if !m.set || contentType != m.contentType {
+		*m = kindMemo{contentType: contentType, kind: mediaKind(contentType), set: true}
+	}
+	return m.kind
 }
 
 // mediaKinds remembers the kind of each content type seen: a server

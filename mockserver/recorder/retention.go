@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"math"
-	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -252,18 +251,56 @@ func mayHoldBefore(segs []segInfo, id xid) bool {
 	return false
 }
 
-// firstKept sorts ids and returns the oldest that retention keeps among
-// them: the excess oldest go, and those older than cutoff.
+// firstKept returns the oldest exchange that retention keeps among ids:
+// the excess oldest go, and those older than cutoff. Those older than
+// cutoff are the oldest, so it is the one a sort would put after both:
+// found by selection, which the writer does after each batch (a sort
+// cost it more than storing). It reorders ids.
 func firstKept(ids []xid, excess, cutoff int64) (xid, bool) {
-	slices.SortFunc(ids, xid.cmp)
-	k := int(max(excess, 0))
-	for k < len(ids) && ids[k].ns < cutoff {
-		k++
+	older := 0
+	for _, id := range ids {
+		if id.ns < cutoff {
+			older++
+		}
 	}
+	k := max(int(max(excess, 0)), older)
 	if k >= len(ids) {
 		return xid{}, false
 	}
-	return ids[k], true
+	return nthOldest(ids, k), true
+}
+
+// nthOldest reorders ids so that ids[n] is the one a sort would put
+// there, and returns it (quickselect; ids arrive nearly sorted, which the
+// middle pivot suits).
+func nthOldest(ids []xid, n int) xid {
+	lo, hi := 0, len(ids)-1
+	for lo < hi {
+		pivot := ids[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for ids[i].less(pivot) {
+				i++
+			}
+			for pivot.less(ids[j]) {
+				j--
+			}
+			if i <= j {
+				ids[i], ids[j] = ids[j], ids[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case n <= j:
+			hi = j
+		case n >= i:
+			lo = i
+		default:
+			return ids[n]
+		}
+	}
+	return ids[n]
 }
 
 // loadCount counts what is stored, lists the segments, finds the oldest

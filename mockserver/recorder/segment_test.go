@@ -608,3 +608,50 @@ func TestFlowFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstKeptSelectsWhatASortWould holds the selection in firstKept to
+// its definition: sort, skip the excess oldest, then those older than
+// the cutoff. Inputs are nearly sorted, as the writer's are, shuffled,
+// and full of equal times.
+func TestFirstKeptSelectsWhatASortWould(t *testing.T) {
+	sortFirstKept := func(ids []xid, excess, cutoff int64) (xid, bool) {
+		ids = slices.Clone(ids)
+		slices.SortFunc(ids, xid.cmp)
+		k := int(max(excess, 0))
+		for k < len(ids) && ids[k].ns < cutoff {
+			k++
+		}
+		if k >= len(ids) {
+			return xid{}, false
+		}
+		return ids[k], true
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for round := range 2000 {
+		n := rng.IntN(300)
+		ids := make([]xid, n)
+		for i := range ids {
+			ids[i] = xid{ns: 1_000 + int64(i/3), seq: uint32(i % 3)}
+		}
+		switch round % 3 {
+		case 0: // segments newest first, read oldest segment first
+			for start := 0; start < n; start += 16 {
+				slices.Reverse(ids[start:min(start+16, n)])
+			}
+		case 1:
+			rng.Shuffle(n, func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		case 2: // many equal
+			for i := range ids {
+				ids[i] = xid{ns: 1_000 + int64(rng.IntN(5)), seq: uint32(rng.IntN(2))}
+			}
+		}
+		excess := int64(rng.IntN(n+2)) - 1
+		cutoff := int64(1_000 + rng.IntN(n/3+2))
+		want, wantOK := sortFirstKept(ids, excess, cutoff)
+		got, ok := firstKept(slices.Clone(ids), excess, cutoff)
+		if got != want || ok != wantOK {
+			t.Fatalf("round %d: firstKept(%d ids, excess %d, cutoff %d) = %v, %t; a sort gives %v, %t",
+				round, n, excess, cutoff, got, ok, want, wantOK)
+		}
+	}
+}

@@ -185,6 +185,8 @@ type blobEntry struct {
 type encoder struct {
 	scan  jsonScan
 	links linkSink
+	// kinds remembers the last content types of requests and answers.
+	kinds [2]kindMemo
 	// tmp holds the masked bodies of the exchange until they are stored.
 	tmp []byte
 
@@ -344,7 +346,7 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 
 	// The request body. Its form and JSON are not stored (they are
 	// derived from the body on read), only read here for links.
-	switch bodyKind(p.reqType, p.reqBody) {
+	switch sniffKind(enc.kinds[0].of(p.reqType), p.reqBody) {
 	case kindForm:
 		f.reqBody = enc.maskedString(p.reqBody, maskForm(bytesView(p.reqBody), passwords, links))
 	case kindJSON:
@@ -359,7 +361,7 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 	// The answer: masked as its kind says, and read as JSON for links
 	// and the outcome whenever it looks like JSON, whatever its type.
 	body := p.respBody
-	kind := bodyKind(p.respType, body)
+	kind := sniffKind(enc.kinds[1].of(p.respType), body)
 	s := &enc.scan
 	s.reset(nil, 0)
 	shapeOK := false
