@@ -316,3 +316,44 @@ func storedText(key, v []byte) []byte {
 	}
 	return v
 }
+
+// TestContainsFold holds containsFold, which skips from one candidate
+// first byte to the next, to the plain definition: an ASCII-lowered copy
+// contains the needle. Non-ASCII bytes must never fold into letters.
+func TestContainsFold(t *testing.T) {
+	t.Parallel()
+	asciiLower := func(s string) string {
+		b := []byte(s)
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		return string(b)
+	}
+	cases := []string{"", "p", "password", "PASSWORD", "newPassword", "pPassword", "ppassworD", "passwor",
+		"xpasswor", "pa ssword", `{"newPasswordConfirm":"x"}`, "paßword", "\xd0password", "P\u0130SSWORD",
+		strings.Repeat("p", 40) + "assword", strings.Repeat("P", 40), "client_secret", "SECRET", "secre"}
+	alphabet := "pPaAsSwWoOrRdD\xc0x"
+	for i := range 3000 {
+		var b strings.Builder
+		for j := range i % 23 {
+			b.WriteByte(alphabet[(i*7+j*13+j*j)%len(alphabet)])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		for _, needle := range []string{"password", "secret", "p", "ps"} {
+			want := strings.Contains(asciiLower(s), needle)
+			if got := containsFold(s, needle); got != want {
+				t.Fatalf("containsFold(%q, %q) = %t, want %t", s, needle, got, want)
+			}
+			if got := containsFold([]byte(s), needle); got != want {
+				t.Fatalf("containsFold([]byte(%q), %q) = %t, want %t", s, needle, got, want)
+			}
+		}
+		if got, want := containsString([]byte(s), `\u`), strings.Contains(s, `\u`); got != want {
+			t.Fatalf("containsString(%q) = %t, want %t", s, got, want)
+		}
+	}
+}
