@@ -22,11 +22,12 @@ BENCHTIME=${BENCHTIME:-200ms}
 # Each Go benchmark runs BENCHCOUNT times and is judged on its median.
 BENCHCOUNT=${BENCHCOUNT:-5}
 CONNS=${CONNS:-32}
-# Ten seconds per target in rounds of one: on a shared machine the speed
-# drifts by several percent from second to second, and the recording
-# cost is a difference of two such figures.
-DURATION=${DURATION:-10s}
-ROUNDS=${ROUNDS:-10}
+# Twenty seconds per target in rounds of one: on a shared machine the
+# speed drifts by several percent from second to second, and the
+# recording cost is a difference of two such figures (with ten, it moved
+# by 3–5 points from one run to the next).
+DURATION=${DURATION:-20s}
+ROUNDS=${ROUNDS:-20}
 WARMUP=${WARMUP:-1s}
 FILL=${FILL:-100000}
 PROFILE=${PROFILE:-0}
