@@ -109,7 +109,11 @@ func Open(opts Options) (*DB, error) {
 		}
 		db.space = newSpaceGuard(opts.Dir, free)
 		db.space.start()
-		db.startGC(gcInterval)
+		every := gcInterval
+		if opts.Log {
+			every = logGCInterval
+		}
+		db.startGC(every)
 	}
 	return db, nil
 }
@@ -175,11 +179,22 @@ func explainDiskFull(err error, dir string) error {
 // the smallest goes to the value log, so the tree holds keys, pointers and
 // summaries; its blocks are not compressed (the recorder compresses the
 // bodies already).
+//
+// Its space comes back through value-log garbage collection, which only
+// rewrites a file once compactions have counted its values as deleted;
+// compaction is what drops the versions that retention's deletes hide.
+// The tree of a request log grows by keys and pointers only, so with the
+// defaults its memtable took minutes to fill under constant load and
+// nothing was compacted meanwhile: the value log, and the pages the
+// process maps from it, grew by more than a megabyte a second with
+// nothing to collect. A small memtable flushes every few seconds to a
+// level-0 table that is compacted at once, and small value-log files
+// hand space back in small steps, collected every few seconds.
 func logOptions(bo badger.Options) badger.Options {
-	// Value-log files small enough for garbage collection to hand
-	// space back in small steps as the log turns over.
 	return bo.WithValueThreshold(logValueThreshold).
-		WithValueLogFileSize(32 << 20).
+		WithMemTableSize(1 << 20).
+		WithNumLevelZeroTables(1).
+		WithValueLogFileSize(8 << 20).
 		WithCompression(options.None)
 }
 
@@ -187,7 +202,11 @@ var logValueThreshold int64 = 256
 
 // gcInterval spaces value-log garbage collections: the request log turns
 // over constantly, and without collection its old values keep their disk.
-const gcInterval = time.Minute
+// A run that finds nothing to collect costs a lookup.
+const (
+	gcInterval    = time.Minute
+	logGCInterval = 5 * time.Second
+)
 
 func (db *DB) startGC(every time.Duration) {
 	db.stopGC, db.gcDone = make(chan struct{}), make(chan struct{})
@@ -200,13 +219,18 @@ func (db *DB) startGC(every time.Duration) {
 			case <-db.stopGC:
 				return
 			case <-ticker.C:
-				// Each run rewrites at most one file; repeat while
-				// there is garbage to collect, and room to rewrite.
-				for db.CheckSpace() == nil && db.bdb.RunValueLogGC(0.5) == nil {
-				}
+				db.collectGarbage()
 			}
 		}
 	}()
+}
+
+// collectGarbage rewrites value-log files at least half garbage. Each
+// run rewrites at most one file; it repeats while there is garbage to
+// collect, and room to rewrite.
+func (db *DB) collectGarbage() {
+	for db.CheckSpace() == nil && db.bdb.RunValueLogGC(0.5) == nil {
+	}
 }
 
 // Close stops the background collection, flushes and closes the database.
