@@ -187,9 +187,10 @@ func explainDiskFull(err error, dir string) error {
 // defaults its memtable took minutes to fill under constant load and
 // nothing was compacted meanwhile: the value log, and the pages the
 // process maps from it, grew by more than a megabyte a second with
-// nothing to collect. A small memtable flushes every few seconds to a
-// level-0 table that is compacted at once, and small value-log files
-// hand space back in small steps, collected every few seconds.
+// nothing to collect. A small memtable flushes often (within half a
+// minute at full load) to a level-0 table that is compacted at once, and
+// small value-log files hand space back in small steps, collected every
+// few seconds.
 func logOptions(bo badger.Options) badger.Options {
 	return bo.WithValueThreshold(logValueThreshold).
 		WithMemTableSize(1 << 20).

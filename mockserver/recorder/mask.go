@@ -307,15 +307,15 @@ func sniffKind[S ~string | ~[]byte](k kind, body S) kind {
 // kindMemo remembers the kind of the last content type seen in one
 // place: a server answers one endpoint with the same type again and
 // again, and comparing it costs less than looking it up.
+// The zero memo holds the empty type, whose kind is kindOther.
 type kindMemo struct {
 	contentType string
 	kind        kind
-	set         bool
 }
 
 func (m *kindMemo) of(contentType string) kind {
-	if !m.set || contentType != m.contentType {
-		*m = kindMemo{contentType: contentType, kind: mediaKind(contentType), set: true}
+	if contentType != m.contentType {
+		*m = kindMemo{contentType: contentType, kind: mediaKind(contentType)}
 	}
 	return m.kind
 }

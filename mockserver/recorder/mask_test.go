@@ -317,9 +317,9 @@ func storedText(key, v []byte) []byte {
 	return v
 }
 
-// TestContainsFold holds containsFold, which skips from one candidate
-// first byte to the next, to the plain definition: an ASCII-lowered copy
-// contains the needle. Non-ASCII bytes must never fold into letters.
+// TestContainsFold holds containsFold, the writer's allocation-free test
+// for "password" and "secret", to the plain definition: an ASCII-lowered
+// copy contains the needle. Non-ASCII bytes must never fold into letters.
 func TestContainsFold(t *testing.T) {
 	t.Parallel()
 	asciiLower := func(s string) string {
