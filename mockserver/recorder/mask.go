@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"maps"
 	"mime"
 	"net/url"
 	"regexp"
@@ -290,12 +291,7 @@ const (
 // bodyKind tells how a body is read: by its media type, else by its
 // first character.
 func bodyKind[S ~string | ~[]byte](contentType string, body S) kind {
-	return sniffKind(mediaKind(contentType), body)
-}
-
-// sniffKind is bodyKind once the media type's kind is known.
-func sniffKind[S ~string | ~[]byte](k kind, body S) kind {
-	if k != kindOther {
+	if k := mediaKind(contentType); k != kindOther {
 		return k
 	}
 	if t := skipSpace(body, 0); t < len(body) && (body[t] == '{' || body[t] == '[') {
@@ -304,37 +300,28 @@ func sniffKind[S ~string | ~[]byte](k kind, body S) kind {
 	return kindOther
 }
 
-// kindMemo remembers the kind of the last content type seen in one
-// place: a server answers one endpoint with the same type again and
-// again, and comparing it costs less than looking it up.
-// The zero memo holds the empty type, whose kind is kindOther.
-type kindMemo struct {
-	contentType string
-	kind        kind
-}
-
-func (m *kindMemo) of(contentType string) kind {
-	if contentType != m.contentType {
-		*m = kindMemo{contentType: contentType, kind: mediaKind(contentType)}
-	}
-	return m.kind
-}
-
 // mediaKinds remembers the kind of each content type seen: a server
-// sends the same few again and again, and parsing one costs a map.
-var mediaKinds sync.Map // string → kind
+// sends the same few again and again, and parsing one costs a map. It
+// is copied on write (a new type is rare) so that a lookup is a plain
+// map read: sync.Map hashed each key through an interface, which cost
+// the writer more than the rest of telling a body's kind.
+var (
+	mediaKinds   atomic.Pointer[map[string]kind]
+	mediaKindsMu sync.Mutex // serializes the copies
+)
 
 // maxMediaKinds bounds mediaKinds; past it types are parsed each time.
 const maxMediaKinds = 256
-
-var nMediaKinds atomic.Int32
 
 func mediaKind(contentType string) kind {
 	if contentType == "" {
 		return kindOther
 	}
-	if k, ok := mediaKinds.Load(contentType); ok {
-		return k.(kind)
+	known := mediaKinds.Load()
+	if known != nil {
+		if k, ok := (*known)[contentType]; ok {
+			return k
+		}
 	}
 	k := kindOther
 	mt, _, err := mime.ParseMediaType(contentType)
@@ -344,12 +331,27 @@ func mediaKind(contentType string) kind {
 	case err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
 		k = kindJSON
 	}
-	if nMediaKinds.Load() < maxMediaKinds {
-		if _, loaded := mediaKinds.LoadOrStore(contentType, k); !loaded {
-			nMediaKinds.Add(1)
-		}
+	if known == nil || len(*known) < maxMediaKinds {
+		rememberMediaKind(contentType, k)
 	}
 	return k
+}
+
+// rememberMediaKind adds contentType to mediaKinds unless it is full.
+func rememberMediaKind(contentType string, k kind) {
+	mediaKindsMu.Lock()
+	defer mediaKindsMu.Unlock()
+	old := map[string]kind{}
+	if known := mediaKinds.Load(); known != nil {
+		old = *known
+	}
+	if len(old) >= maxMediaKinds {
+		return
+	}
+	next := make(map[string]kind, len(old)+1)
+	maps.Copy(next, old)
+	next[contentType] = k
+	mediaKinds.Store(&next)
 }
 
 // Patterns for bodies that do not parse. Values may be cut off by the

@@ -124,9 +124,7 @@ func (r *Recorder) run() {
 // cannot keep a flush waiting.
 func (r *Recorder) writeQueued() {
 	r.absorbQueued()
-	r.storeMu.Lock()
-	r.storeBatch()
-	r.storeMu.Unlock()
+	r.storeNow()
 }
 
 // absorbQueued takes in what is queued now.
@@ -146,9 +144,14 @@ func (r *Recorder) absorbQueued() {
 // write takes in and stores batch.
 func (r *Recorder) write(batch []*pending) {
 	r.absorb(batch)
+	r.storeNow()
+}
+
+// storeNow stores the batch built so far, however full.
+func (r *Recorder) storeNow() {
 	r.storeMu.Lock()
+	defer r.storeMu.Unlock()
 	r.storeBatch()
-	r.storeMu.Unlock()
 }
 
 // writerState is the writer's scratch, reused from batch to batch so a
@@ -185,8 +188,6 @@ type blobEntry struct {
 type encoder struct {
 	scan  jsonScan
 	links linkSink
-	// kinds remembers the last content types of requests and answers.
-	kinds [2]kindMemo
 	// tmp holds the masked bodies of the exchange until they are stored.
 	tmp []byte
 
@@ -346,7 +347,7 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 
 	// The request body. Its form and JSON are not stored (they are
 	// derived from the body on read), only read here for links.
-	switch sniffKind(enc.kinds[0].of(p.reqType), p.reqBody) {
+	switch bodyKind(p.reqType, p.reqBody) {
 	case kindForm:
 		f.reqBody = enc.maskedString(p.reqBody, maskForm(bytesView(p.reqBody), passwords, links))
 	case kindJSON:
@@ -361,7 +362,7 @@ func (r *Recorder) prepare(enc *encoder, p *pending) {
 	// The answer: masked as its kind says, and read as JSON for links
 	// and the outcome whenever it looks like JSON, whatever its type.
 	body := p.respBody
-	kind := sniffKind(enc.kinds[1].of(p.respType), body)
+	kind := bodyKind(p.respType, body)
 	s := &enc.scan
 	s.reset(nil, 0)
 	shapeOK := false
