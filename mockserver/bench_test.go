@@ -92,7 +92,7 @@ func backchannelCall() benchCall {
 
 // registerCall is the Capture seed traditional registration with a unique
 // e-mail address and display name each time: form parsing, every rule of
-// every field, a bcrypt hash and the user's write.
+// every field, a password hash and the user's write.
 func registerCall() benchCall {
 	base := url.Values{"client_id": {"12345abcde12345abcde12345abcde12"}, "flow": {"standard"},
 		"flow_version": {"20190618143040022299"}, "locale": {"en-US"}, "redirect_uri": {"http://localhost"},

@@ -60,7 +60,7 @@ var _ http.Handler = (*Server)(nil)
 
 type config struct {
 	now        func() time.Time
-	hashCost   int
+	iterations int
 	adminToken string
 	lanAddress string
 	requestLog *storage.DB
@@ -86,8 +86,9 @@ type Option func(*config)
 // WithClock replaces the wall clock, for tests of expiry.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// WithHashCost sets the bcrypt cost of Capture passwords.
-func WithHashCost(cost int) Option { return func(c *config) { c.hashCost = cost } }
+// WithPasswordIterations sets the PBKDF2 iteration count of Capture
+// passwords.
+func WithPasswordIterations(n int) Option { return func(c *config) { c.iterations = n } }
 
 // WithAdminToken lets clients that are not on the loopback interface use
 // the admin API when they send "Authorization: Bearer <token>".
@@ -105,7 +106,7 @@ func WithRequestLog(log *storage.DB) Option { return func(c *config) { c.request
 // New opens a server over db, loading the stored workspace, or the
 // default one on first start.
 func New(db *storage.DB, opts ...Option) (*Server, error) {
-	cfg := config{now: time.Now, hashCost: capture.DefaultHashCost, timeouts: defaultTimeouts}
+	cfg := config{now: time.Now, iterations: capture.DefaultPasswordIterations, timeouts: defaultTimeouts}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -132,7 +133,7 @@ func New(db *storage.DB, opts ...Option) (*Server, error) {
 	s.recorder = recorder.New(log, recorder.WithClock(cfg.now), recorder.WithSkip(recorder.SkipAdmin),
 		recorder.WithLimit(ws.Settings.RecordLimit),
 		recorder.WithMaxAge(time.Duration(ws.Settings.RecordMaxAgeMinutes)*time.Minute))
-	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithHashCost(cfg.hashCost))
+	s.capture, err = capture.New(db, s.Workspace, capture.WithClock(cfg.now), capture.WithPasswordIterations(cfg.iterations))
 	if err != nil {
 		return nil, err
 	}

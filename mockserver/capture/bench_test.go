@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/gorilla/mux"
-	"golang.org/x/crypto/bcrypt"
 
 	"regsandbox/fixtures"
 	"regsandbox/mockserver/capture"
@@ -63,7 +62,7 @@ func benchmarkRegister(b *testing.B, body func(i int) string, expect string) {
 
 // BenchmarkRegisterTraditional is the seed registration with a unique
 // e-mail address and display name: form parsing, every rule of every
-// field, the bcrypt hash, the user's write and the JSON answer.
+// field, the password hash, the user's write and the JSON answer.
 func BenchmarkRegisterTraditional(b *testing.B) {
 	base := with(seedRegistration(), "emailAddress", "", "displayName", "").Encode()
 	benchmarkRegister(b, func(i int) string {
@@ -79,15 +78,4 @@ func BenchmarkRegisterTraditional(b *testing.B) {
 func BenchmarkRegisterInvalidForm(b *testing.B) {
 	body := with(seedRegistration(), "newPasswordConfirm", "password124").Encode()
 	benchmarkRegister(b, func(int) string { return body }, `"code":390`)
-}
-
-// BenchmarkPasswordHash is the bcrypt hash of a registration at the
-// project's cost, the floor under a registration's latency.
-func BenchmarkPasswordHash(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := bcrypt.GenerateFromPassword([]byte("password123"), capture.DefaultHashCost); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

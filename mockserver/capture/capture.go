@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"golang.org/x/crypto/bcrypt"
 
 	"regsandbox/mockserver/workspace"
 	"regsandbox/storage"
@@ -29,21 +28,16 @@ const (
 	EndpointFlow                      = "capture.flow"
 )
 
-// DefaultHashCost is the bcrypt cost of stored passwords. The accounts of
-// a local mock are throw-away test data that never leave the machine, so
-// the minimum cost is safe here and keeps registrations fast (under a
-// millisecond each); the hash is still salted and one-way.
-const DefaultHashCost = bcrypt.MinCost
-
 // Backend serves the Capture endpoints.
 type Backend struct {
 	db        *storage.DB
 	workspace func() *workspace.Workspace
 	now       func() time.Time
-	hashCost  int
-	userSeq   *storage.Sequence
-	patterns  sync.Map
-	flowDocs  flowDocCache
+	// iterations is the PBKDF2 iteration count of new passwords.
+	iterations int
+	userSeq    *storage.Sequence
+	patterns   sync.Map
+	flowDocs   flowDocCache
 }
 
 // Option configures a [Backend].
@@ -52,13 +46,14 @@ type Option func(*Backend)
 // WithClock replaces the wall clock, for tests of expiry.
 func WithClock(now func() time.Time) Option { return func(b *Backend) { b.now = now } }
 
-// WithHashCost sets the bcrypt cost of stored passwords.
-func WithHashCost(cost int) Option { return func(b *Backend) { b.hashCost = cost } }
+// WithPasswordIterations sets the PBKDF2 iteration count of the
+// passwords stored from now on (see [DefaultPasswordIterations]).
+func WithPasswordIterations(n int) Option { return func(b *Backend) { b.iterations = n } }
 
 // New returns a back end over db that reads its configuration from the
 // current workspace on every request.
 func New(db *storage.DB, current func() *workspace.Workspace, opts ...Option) (*Backend, error) {
-	b := &Backend{db: db, workspace: current, now: time.Now, hashCost: DefaultHashCost}
+	b := &Backend{db: db, workspace: current, now: time.Now, iterations: DefaultPasswordIterations}
 	for _, opt := range opts {
 		opt(b)
 	}

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"regsandbox/mockserver/workspace"
 	"regsandbox/storage"
 )
@@ -130,11 +128,11 @@ func (b *Backend) register(ws *workspace.Workspace, c *call, s *submission, soci
 	}
 	nu := newUser{attributes: s.attributes, unique: uniqueAttributes(s.unique)}
 	if s.password != "" {
-		hash, err := bcrypt.GenerateFromPassword([]byte(s.password), b.hashCost)
+		hash, err := hashPassword(s.password, b.iterations)
 		if err != nil {
-			return nil, issued{}, errInvalidFields(map[string][]string{"password": {err.Error()}})
+			return nil, issued{}, errUnexpected(err.Error())
 		}
-		nu.passwordHash = string(hash)
+		nu.passwordHash = hash
 	}
 	if social != nil {
 		nu.attributes = profileAttributes(social.SocialToken)

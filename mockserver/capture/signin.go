@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"regsandbox/mockserver/workspace"
 	"regsandbox/storage"
 )
@@ -140,8 +138,7 @@ func (b *Backend) authTraditional(r *http.Request, ws *workspace.Workspace) (any
 		if err != nil {
 			return err
 		}
-		if u == nil || u.PasswordHash == "" ||
-			bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(s.password)) != nil {
+		if u == nil || u.PasswordHash == "" || !checkPassword(u.PasswordHash, s.password) {
 			return errBadCredentials
 		}
 		tokens, err := b.issue(tx, ws, u, c)

@@ -36,7 +36,8 @@ type User struct {
 	// Attributes hold the schema attributes filled from forms and social
 	// profiles: email, givenName, familyName, displayName, birthday, ...
 	Attributes map[string]any `json:"attributes"`
-	// PasswordHash is a bcrypt hash; it never leaves the back end.
+	// PasswordHash is the salted hash of password.go; it never leaves
+	// the back end.
 	PasswordHash string    `json:"passwordHash,omitempty"`
 	Profiles     []Profile `json:"profiles,omitempty"`
 }

@@ -113,7 +113,7 @@ func scenarioInvalid(s ScenarioResult) string {
 }
 
 func registrationVerdict(r *Report) verdict {
-	v := verdict{target: "Registrations (bcrypt cost 4, synced Badger write) ≥ 1,000/s", result: notMeasured}
+	v := verdict{target: "Registrations (salted password hash, synced Badger write) ≥ 1,000/s", result: notMeasured}
 	s, ok := r.scenario(scenarioRegister)
 	if !ok {
 		return v
