@@ -78,6 +78,26 @@ func BenchmarkWrap(b *testing.B) {
 	}
 }
 
+// BenchmarkRequestPath is what recording adds before an answer can
+// leave, against a handler that only reads the body and answers: the
+// client waits for every step of it. The writer is stalled, so each
+// exchange pushes the oldest waiting one out.
+func BenchmarkRequestPath(b *testing.B) {
+	answer := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(captureAnswer)
+	}
+	b.Run("bare", func(b *testing.B) { benchServe(b, http.HandlerFunc(answer), nil) })
+	b.Run("recorded", func(b *testing.B) {
+		rec := newTestRecorder(b)
+		rec.storeMu.Lock()
+		defer rec.storeMu.Unlock()
+		benchServe(b, rec.Wrap(http.HandlerFunc(answer)), nil)
+	})
+}
+
 func benchServe(b *testing.B, h http.Handler, flush func()) {
 	body := bytes.NewReader(nil)
 	req := httptest.NewRequest(http.MethodPost, "/oauth/register_native_traditional", nil)

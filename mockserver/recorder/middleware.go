@@ -35,6 +35,12 @@ type pending struct {
 	// Headers as flat name, value pairs: copying the strings is all a
 	// snapshot needs (they are immutable), where Header.Clone built a map.
 	reqHeader, respHeader []string
+	// reqHeaderMap is the request's own header map, which the writer
+	// turns into reqHeader and the values below: nothing changes a
+	// request's headers once its handler returned, and every step taken
+	// before the answer leaves costs the client's wait. Pendings built
+	// by hand leave it nil and fill reqHeader.
+	reqHeaderMap http.Header
 	// The values the writer looks up, read from the maps while they are
 	// at hand: finding them in the pairs later cost more than the copy.
 	reqType, reqAuth, respType string
@@ -67,7 +73,18 @@ func (p *pending) release() {
 	pendingPool.Put(p)
 }
 
-// snapshotAnswerHeader keeps the answer's headers as they are now.
+// takeRequestHeader turns the request's header map into pairs and the
+// values the writer looks up; the writer calls it.
+func (p *pending) takeRequestHeader() {
+	if p.reqHeaderMap == nil {
+		return
+	}
+	p.reqHeader = snapshotHeader(p.reqHeader[:0], p.reqHeaderMap)
+	p.reqType, p.reqAuth = firstValue(p.reqHeaderMap, "Content-Type"), firstValue(p.reqHeaderMap, "Authorization")
+}
+
+// snapshotAnswerHeader keeps the answer's headers as they are now: the
+// handler may change the map after it sent them.
 func (p *pending) snapshotAnswerHeader(h http.Header) {
 	p.respHeader = snapshotHeader(p.respHeader, h)
 	p.respType = firstValue(h, "Content-Type")
@@ -95,7 +112,9 @@ func snapshotHeader(dst []string, h http.Header) []string {
 // Wrap returns next with every exchange recorded. It fits gorilla/mux's
 // Use too. The request body reaches next intact; the answer is captured
 // on its way out and handed to the background writer, never waiting for
-// the database.
+// the database. The request's headers are recorded as they are when next
+// returns: the writer reads them, off the request's path (no handler of
+// RegSandbox changes them).
 func (r *Recorder) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// Notes in the context mean an outer Wrap records this one.
@@ -132,9 +151,7 @@ func (r *Recorder) serve(w http.ResponseWriter, req *http.Request, next http.Han
 	notes := &ctx.notes
 	req = req.WithContext(ctx)
 	p.reqBody, p.reqTruncated = r.teeBody(req, &ctx.tee, p.reqBody)
-	// The headers as sent: next may change the map.
-	p.reqHeader = snapshotHeader(p.reqHeader, req.Header)
-	p.reqType, p.reqAuth = firstValue(req.Header, "Content-Type"), firstValue(req.Header, "Authorization")
+	p.reqHeaderMap = req.Header
 	cw := &ctx.cw
 	*cw = captureWriter{w: w, p: p, notes: notes, max: r.maxBody}
 	defer func() {

@@ -319,6 +319,7 @@ func (r *Recorder) failed(err error) {
 // Each body is read once: the same pass masks it, finds its links and,
 // for the answer, its "stat" and "error". Nothing is decoded into maps.
 func (r *Recorder) prepare(enc *encoder, p *pending) {
+	p.takeRequestHeader()
 	f := recordFields{timeNS: p.start.UnixNano(), duration: p.duration, status: p.status,
 		method: p.method, path: p.url.Path, host: p.host, remote: p.remote, proto: p.proto,
 		reqHeader: p.reqHeader, respHeader: p.respHeader, reqTruncated: p.reqTruncated,
