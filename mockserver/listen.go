@@ -83,6 +83,8 @@ func (l *Listening) serve(h http.Handler, ln net.Listener, tlsConfig *tls.Config
 		ReadTimeout:       t.read,
 		IdleTimeout:       t.idle,
 		MaxHeaderBytes:    64 << 10,
+		// The recorder reuses a slot per connection for its requests.
+		ConnContext: l.srv.recorder.ConnContext,
 	}
 	l.mu.Lock()
 	l.servers = append(l.servers, srv)

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -90,11 +91,32 @@ func BenchmarkRequestPath(b *testing.B) {
 		_, _ = w.Write(captureAnswer)
 	}
 	b.Run("bare", func(b *testing.B) { benchServe(b, http.HandlerFunc(answer), nil) })
-	b.Run("recorded", func(b *testing.B) {
-		rec := newTestRecorder(b)
-		rec.storeMu.Lock()
-		defer rec.storeMu.Unlock()
-		benchServe(b, rec.Wrap(http.HandlerFunc(answer)), nil)
+	for _, slot := range []bool{false, true} {
+		b.Run(map[bool]string{false: "recorded", true: "recorded, connection slot"}[slot], func(b *testing.B) {
+			rec := newTestRecorder(b)
+			rec.storeMu.Lock()
+			defer rec.storeMu.Unlock()
+			h := rec.Wrap(http.HandlerFunc(answer))
+			if slot {
+				// As the server's connections are: see ConnContext.
+				ctx := rec.ConnContext(context.Background(), nil)
+				h = withContext(ctx, h)
+			}
+			benchServe(b, h, nil)
+		})
+	}
+}
+
+// withContext serves h with ctx as the request's context, set once per
+// request as a connection's context is.
+func withContext(ctx context.Context, h http.Handler) http.Handler {
+	var req *http.Request
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if req == nil || req.URL != r.URL {
+			req = r.WithContext(ctx)
+		}
+		req.Body, req.Form, req.PostForm = r.Body, nil, nil
+		h.ServeHTTP(w, req)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -126,15 +127,21 @@ func (r *Recorder) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// notesContext carries the request's Notes: context.WithValue and the
-// Notes in one allocation, with the capture writer and the teed body,
-// which live exactly as long. It is never pooled: a handler may keep its
-// context, writer or body.
-type notesContext struct {
-	context.Context
+// capture is what recording one request takes besides the pending: its
+// Notes, the writer that captures the answer and the teed body.
+type capture struct {
 	notes Notes
 	cw    captureWriter
 	tee   teedBody
+}
+
+// notesContext carries the request's capture: context.WithValue and the
+// capture in one allocation, as they live exactly as long. It is never
+// pooled: a handler may keep its context, writer or body. Requests of a
+// connection with a [connSlot] do without.
+type notesContext struct {
+	context.Context
+	capture
 }
 
 func (c *notesContext) Value(key any) any {
@@ -144,15 +151,76 @@ func (c *notesContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// connSlot is the capture of an HTTP/1 connection, which serves its
+// requests one after the other: each recorded request uses it in turn
+// instead of a notesContext of its own, whose allocation and copy of
+// the request (WithContext) the client waited for. HTTP/2 streams share
+// their connection and take the notesContext. See [Recorder.ConnContext].
+type connSlot struct {
+	context.Context
+	// busy says a request of the connection is being recorded, so its
+	// notes are the request's.
+	busy atomic.Bool
+	capture
+}
+
+type slotKey struct{}
+
+func (s *connSlot) Value(key any) any {
+	switch key.(type) {
+	case notesKey:
+		if s.busy.Load() {
+			return &s.notes
+		}
+	case slotKey:
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+// ConnContext gives each connection a slot for the recorder; set it as
+// the http.Server's ConnContext. Without it every recorded request gets
+// a context of its own, which works the same and costs a little more.
+func (r *Recorder) ConnContext(ctx context.Context, _ net.Conn) context.Context {
+	return &connSlot{Context: ctx}
+}
+
+// freeSlot is req's connection slot when it can record req: an HTTP/1
+// request with no other being recorded on its connection.
+func freeSlot(req *http.Request) *connSlot {
+	if req.ProtoMajor != 1 {
+		return nil
+	}
+	s, _ := req.Context().Value(slotKey{}).(*connSlot)
+	if s == nil || s.busy.Load() {
+		return nil
+	}
+	return s
+}
+
+// release ends the slot's request, dropping what it captured.
+func (s *connSlot) release() {
+	s.capture = capture{}
+	s.busy.Store(false)
+}
+
 func (r *Recorder) serve(w http.ResponseWriter, req *http.Request, next http.Handler) {
 	p := newPending()
 	p.id, p.start = r.ids.next()
-	ctx := &notesContext{Context: req.Context()}
-	notes := &ctx.notes
-	req = req.WithContext(ctx)
-	p.reqBody, p.reqTruncated = r.teeBody(req, &ctx.tee, p.reqBody)
+	var c *capture
+	if slot := freeSlot(req); slot != nil {
+		slot.busy.Store(true)
+		defer slot.release()
+		c = &slot.capture
+	} else {
+		ctx := &notesContext{Context: req.Context()}
+		req = req.WithContext(ctx)
+		c = &ctx.capture
+	}
+	notes := &c.notes
+	p.reqBody, p.reqTruncated = r.teeBody(req, &c.tee, p.reqBody)
 	p.reqHeaderMap = req.Header
-	cw := &ctx.cw
+	cw := &c.cw
 	*cw = captureWriter{w: w, p: p, notes: notes, max: r.maxBody}
 	defer func() {
 		// A panicking handler is recorded too, then the panic goes on
