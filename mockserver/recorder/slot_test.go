@@ -66,18 +66,31 @@ func checkSlotExchanges(t *testing.T, rec *Recorder, n int) {
 	equal(t, "exchanges recorded", seen, n)
 }
 
+// slotServer is an unstarted test server recording slotHandler, with the
+// connection slots the mock server gives its connections, and the set of
+// paths recorded through a slot.
+func slotServer(t *testing.T) (*Recorder, *httptest.Server, *sync.Map) {
+	rec := newTestRecorder(t)
+	usedSlot := new(sync.Map)
+	srv := httptest.NewUnstartedServer(rec.Wrap(slotHandler(t, usedSlot)))
+	srv.Config.ConnContext = rec.ConnContext
+	t.Cleanup(srv.Close)
+	return rec, srv, usedSlot
+}
+
+// postN sends request i of slotHandler.
+func postN(client *http.Client, base string, i int) (*http.Response, error) {
+	return client.Post(fmt.Sprintf("%s/n/%d", base, i), "text/plain", strings.NewReader(fmt.Sprint("body ", i)))
+}
+
 // TestConnectionSlotHTTP1: the requests of one keep-alive connection
 // take turns in its slot, each with fresh notes, and are recorded apart;
 // a panic does not leave its notes to the next request.
 func TestConnectionSlotHTTP1(t *testing.T) {
 	t.Parallel()
-	rec := newTestRecorder(t)
-	var usedSlot sync.Map
-	srv := httptest.NewUnstartedServer(rec.Wrap(slotHandler(t, &usedSlot)))
-	srv.Config.ConnContext = rec.ConnContext
+	rec, srv, usedSlot := slotServer(t)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the panic's trace
 	srv.Start()
-	defer srv.Close()
 	client := srv.Client()
 	const n = 20
 	for i := range n {
@@ -87,7 +100,7 @@ func TestConnectionSlotHTTP1(t *testing.T) {
 				resp.Body.Close()
 			}
 		}
-		resp, err := client.Post(fmt.Sprintf("%s/n/%d", srv.URL, i), "text/plain", strings.NewReader(fmt.Sprint("body ", i)))
+		resp, err := postN(client, srv.URL, i)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,19 +129,15 @@ func TestConnectionSlotHTTP1(t *testing.T) {
 // each get notes of their own, not the connection's slot.
 func TestConnectionSlotHTTP2(t *testing.T) {
 	t.Parallel()
-	rec := newTestRecorder(t)
-	var usedSlot sync.Map
-	srv := httptest.NewUnstartedServer(rec.Wrap(slotHandler(t, &usedSlot)))
-	srv.Config.ConnContext = rec.ConnContext
+	rec, srv, usedSlot := slotServer(t)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
-	defer srv.Close()
 	client := srv.Client()
 	const n = 32
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			resp, err := client.Post(fmt.Sprintf("%s/n/%d", srv.URL, i), "text/plain", strings.NewReader(fmt.Sprint("body ", i)))
+			resp, err := postN(client, srv.URL, i)
 			if err != nil {
 				t.Error(err)
 				return
