@@ -319,7 +319,7 @@ func BenchmarkWriterStore(b *testing.B) {
 				p.reqHeader = append(reqHeader, tc.p.reqHeader...)
 				p.respHeader = append(respHeader, tc.p.respHeader...)
 				p.respBody = append(respBody, tc.p.respBody...)
-				rec.pendingN.Add(1)
+				rec.addPending(1)
 				if batch = append(batch, p); len(batch) == maxBatch {
 					rec.write(batch)
 					batch = batch[:0]

@@ -172,7 +172,7 @@ func TestFlowJoinedByAnOlderCall(t *testing.T) {
 	olderP, starterP, laterP := mk("tok-shared-0001"), mk("tok-shared-0001"), mk("tok-shared-0001")
 	otherP := mk("tok-other-0002")
 	older, starter, later, other := olderP.id, starterP.id, laterP.id, otherP.id
-	rec.pendingN.Add(4)
+	rec.addPending(4)
 	rec.write([]*pending{starterP, otherP, olderP, laterP}) // releases them
 	flowID := starter.String()
 	journey, err := rec.Flow(flowID)

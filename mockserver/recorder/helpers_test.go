@@ -294,3 +294,11 @@ func pairValue(pairs []string, name string) string {
 	}
 	return ""
 }
+
+// addPending counts n exchanges handed to the writer by hand, as enqueue
+// counts each one, so that storing them balances the count.
+func (r *Recorder) addPending(n int) {
+	r.queueMu.Lock()
+	r.pending += n
+	r.queueMu.Unlock()
+}

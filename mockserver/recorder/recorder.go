@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/sys/cpu"
 
 	"regsandbox/storage"
 )
@@ -72,13 +73,8 @@ type Recorder struct {
 	limit  atomic.Int64
 	maxAge atomic.Int64
 
-	// queue holds the exchanges waiting for the writer, oldest first, in
-	// a ring; wake tells the writer that the first one arrived or that a
+	// wake tells the writer that the first exchange arrived or that a
 	// batch is full. A channel per exchange woke the writer for each one.
-	queueMu  sync.Mutex
-	queue    []*pending
-	qHead    int
-	qLen     int
 	wake     chan struct{}
 	flushReq chan chan struct{}
 	done     chan struct{}
@@ -88,7 +84,22 @@ type Recorder struct {
 	// paused lets calls through unrecorded (see [Recorder.SetPaused]).
 	paused atomic.Bool
 
-	ids idSource
+	// What every request writes lies on cache lines of its own: the
+	// queue and the ID source. Next to what every request only reads,
+	// or to what the writer changes, each write made the other core
+	// fetch the line again.
+	_ cpu.CacheLinePad
+	// queue holds the exchanges waiting for the writer, oldest first, in
+	// a ring. pending counts them with those the writer took in but has
+	// not stored yet.
+	queueMu sync.Mutex
+	queue   []*pending
+	qHead   int
+	qLen    int
+	pending int
+	_       cpu.CacheLinePad
+	ids     idSource
+	_       cpu.CacheLinePad
 
 	// storeMu serializes batch writes, trimming and Clear, so the
 	// in-memory count always matches what is stored.
@@ -115,7 +126,6 @@ type Recorder struct {
 	// blobs is what the writer knows of the stored blobs; storeMu.
 	blobs blobCache
 
-	pendingN    atomic.Int64
 	recorded    atomic.Uint64
 	dropped     atomic.Uint64
 	writeErrors atomic.Uint64
@@ -237,7 +247,7 @@ func (r *Recorder) Close() error {
 // Flush waits until every exchange recorded so far is stored. Reads call
 // it, so a client that got its answer finds the exchange right after.
 func (r *Recorder) Flush() {
-	if r.pendingN.Load() == 0 {
+	if r.pendingCount() == 0 {
 		return
 	}
 	ack := make(chan struct{})
@@ -268,7 +278,7 @@ type Stats struct {
 // Stats returns the recorder's counters.
 func (r *Recorder) Stats() Stats {
 	s := Stats{Recorded: r.recorded.Load(), Dropped: r.dropped.Load(), WriteErrors: r.writeErrors.Load(),
-		Pending: int(r.pendingN.Load()), Stored: int(r.stored.Load()), Paused: r.paused.Load()}
+		Pending: r.pendingCount(), Stored: int(r.stored.Load()), Paused: r.paused.Load()}
 	if e := r.lastErr.Load(); e != nil {
 		s.LastError = *e
 	}

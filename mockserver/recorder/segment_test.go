@@ -39,7 +39,7 @@ func writeBatch(rec *Recorder, ids ...xid) {
 	for i, id := range ids {
 		batch[i] = pendingAt(id, "")
 	}
-	rec.pendingN.Add(int64(len(batch)))
+	rec.addPending(len(batch))
 	rec.write(batch)
 }
 
@@ -233,7 +233,7 @@ func TestLargeBatchIsCut(t *testing.T) {
 		batch[i] = pendingAt(id, "")
 		batch[i].respBody = []byte(randomText(4000 + i)) // distinct, incompressible
 	}
-	rec.pendingN.Add(int64(len(batch)))
+	rec.addPending(len(batch))
 	rec.write(batch)
 	keys := segmentKeys(t, rec.db)
 	if len(keys) < 3 {
@@ -456,9 +456,9 @@ func TestOldJoinerIsIndexed(t *testing.T) {
 	farID := far.id
 	ids := idStrings([]xid{far.id, near.id, starter.id, later.id})
 	// Written, the pendings are released.
-	rec.pendingN.Add(2)
+	rec.addPending(2)
 	rec.write([]*pending{starter, near})
-	rec.pendingN.Add(2)
+	rec.addPending(2)
 	rec.write([]*pending{far, later})
 	flowIDs := func() []string {
 		flow, err := rec.Flow(ids[2])

@@ -26,7 +26,6 @@ const ageCheckEvery = time.Minute
 // The writer is woken for the first exchange of a batch (to start the
 // linger) and when a batch is full, not for each one.
 func (r *Recorder) enqueue(p *pending) {
-	r.pendingN.Add(1)
 	var dropped *pending
 	r.queueMu.Lock()
 	size := len(r.queue)
@@ -34,13 +33,14 @@ func (r *Recorder) enqueue(p *pending) {
 		dropped, r.queue[r.qHead] = r.queue[r.qHead], nil
 		r.qHead = (r.qHead + 1) % size
 		r.qLen--
+	} else {
+		r.pending++
 	}
 	r.queue[(r.qHead+r.qLen)%size] = p
 	r.qLen++
 	n := r.qLen
 	r.queueMu.Unlock()
 	if dropped != nil {
-		r.pendingN.Add(-1)
 		r.dropped.Add(1)
 		dropped.release()
 	}
@@ -55,6 +55,21 @@ func (r *Recorder) enqueue(p *pending) {
 // absorbSize is how many queued exchanges make the writer take them in
 // (see [Recorder.absorb]).
 func (r *Recorder) absorbSize() int { return min(absorbBatch, len(r.queue)) }
+
+// pendingCount is how many exchanges are queued or taken in by the
+// writer but not stored yet.
+func (r *Recorder) pendingCount() int {
+	r.queueMu.Lock()
+	defer r.queueMu.Unlock()
+	return r.pending
+}
+
+// stopPending takes n stored (or lost) exchanges off the pending count.
+func (r *Recorder) stopPending(n int) {
+	r.queueMu.Lock()
+	r.pending -= n
+	r.queueMu.Unlock()
+}
 
 func (r *Recorder) queued() int {
 	r.queueMu.Lock()
@@ -264,7 +279,7 @@ func (r *Recorder) storeBatch() {
 	// more than the limit, not even between the two writes.
 	r.trim(w.incoming)
 	err := r.store(w)
-	r.pendingN.Add(-int64(n))
+	r.stopPending(n)
 	if err != nil {
 		// The blobs of the batch may not be there: store them again.
 		r.blobs.reset()
