@@ -98,6 +98,22 @@ func TestWrapTimesTheExchange(t *testing.T) {
 	equal(t, "status of a handler that wrote nothing", ex.Status, 200)
 }
 
+// A replaced clock times the exchange too: the wall clock's shortcut
+// (the monotonic reading alone) must not apply to it.
+func TestWrapTimesWithTheReplacedClock(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	rec := newTestRecorder(t, WithClock(clock.Now))
+	h := rec.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		clock.Advance(30 * time.Millisecond)
+	}))
+	call{method: "GET", path: "/slow"}.send(h)
+	ex := newest(t, rec)
+	if ex.DurationMS < 30 || ex.DurationMS > 30.01 {
+		t.Errorf("DurationMS = %v, want the 30 ms the clock moved", ex.DurationMS)
+	}
+}
+
 // TestBodyReachesHandler proves next reads the body the client sent,
 // whole, however much of it the recorder keeps.
 func TestBodyReachesHandler(t *testing.T) {
