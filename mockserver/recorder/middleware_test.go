@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -98,8 +99,8 @@ func TestWrapTimesTheExchange(t *testing.T) {
 	equal(t, "status of a handler that wrote nothing", ex.Status, 200)
 }
 
-// A replaced clock times the exchange too: the wall clock's shortcut
-// (the monotonic reading alone) must not apply to it.
+// A replaced clock without monotonic readings times the exchange: the
+// wall clock's shortcut (the monotonic reading alone) must not apply.
 func TestWrapTimesWithTheReplacedClock(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
@@ -111,6 +112,22 @@ func TestWrapTimesWithTheReplacedClock(t *testing.T) {
 	ex := newest(t, rec)
 	if ex.DurationMS < 30 || ex.DurationMS > 30.01 {
 		t.Errorf("DurationMS = %v, want the 30 ms the clock moved", ex.DurationMS)
+	}
+}
+
+// The server hands the recorder its clock, the wall clock by default: a
+// start with a monotonic reading is timed by the monotonic clock alone,
+// whatever the clock says later (here it jumps an hour).
+func TestWrapTimesByTheMonotonicClock(t *testing.T) {
+	t.Parallel()
+	var shift atomic.Int64
+	rec := newTestRecorder(t, WithClock(func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }))
+	h := rec.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		shift.Store(int64(time.Hour))
+	}))
+	call{method: "GET", path: "/jump"}.send(h)
+	if ms := newest(t, rec).DurationMS; ms < 0 || ms > 60_000 {
+		t.Errorf("DurationMS = %v, want the few milliseconds that passed", ms)
 	}
 }
 

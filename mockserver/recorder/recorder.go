@@ -65,7 +65,6 @@ const (
 type Recorder struct {
 	db         *storage.DB
 	now        func() time.Time
-	clockSet   bool // WithClock replaced now
 	endpointOf func(*http.Request) string
 	skip       func(*http.Request) bool
 	maxBody    int
@@ -143,9 +142,7 @@ func WithLimit(n int) Option { return func(r *Recorder) { r.limit.Store(int64(n)
 func WithMaxAge(d time.Duration) Option { return func(r *Recorder) { r.maxAge.Store(int64(d)) } }
 
 // WithClock replaces the wall clock, for tests of retention.
-func WithClock(now func() time.Time) Option {
-	return func(r *Recorder) { r.now, r.clockSet = now, true }
-}
+func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now = now } }
 
 // WithEndpointFunc replaces how the endpoint id of a request is found
 // when no inner layer set [Notes.Endpoint]. The default is the name of
