@@ -234,12 +234,18 @@ func (db *DB) collectGarbage() {
 	}
 }
 
-// Close stops the background collection, flushes and closes the database.
-func (db *DB) Close() error {
+// stopCollecting ends the background collection.
+func (db *DB) stopCollecting() {
 	if db.stopGC != nil {
 		close(db.stopGC)
 		<-db.gcDone
+		db.stopGC = nil
 	}
+}
+
+// Close stops the background collection, flushes and closes the database.
+func (db *DB) Close() error {
+	db.stopCollecting()
 	if db.space != nil {
 		db.space.close()
 		db.space.check()
