@@ -118,12 +118,16 @@ func snapshotHeader(dst []string, h http.Header) []string {
 // RegSandbox changes them).
 func (r *Recorder) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		// Notes in the context mean an outer Wrap records this one.
-		if r.closed.Load() || r.paused.Load() || (r.skip != nil && r.skip(req)) || NotesFrom(req.Context()) != nil {
+		if r.closed.Load() || r.paused.Load() || (r.skip != nil && r.skip(req)) {
 			next.ServeHTTP(w, req)
 			return
 		}
-		r.serve(w, req, next)
+		slot, outer := captureOf(req)
+		if outer {
+			next.ServeHTTP(w, req) // an outer Wrap records this request
+			return
+		}
+		r.serve(w, req, next, slot)
 	})
 }
 
@@ -145,10 +149,36 @@ type notesContext struct {
 }
 
 func (c *notesContext) Value(key any) any {
-	if key == (notesKey{}) {
+	switch key.(type) {
+	case notesKey:
 		return &c.notes
+	case captureKey:
+		return c
 	}
 	return c.Context.Value(key)
+}
+
+// captureKey finds the innermost capture in a request's context: a
+// *notesContext or a *connSlot.
+type captureKey struct{}
+
+// captureOf looks the capture up once (a context chain is walked to its
+// end when it holds none): whether an outer Wrap records req already, as
+// a notesContext or a busy slot says, and else the connection slot that
+// can record req, an HTTP/1 request.
+func captureOf(req *http.Request) (free *connSlot, recorded bool) {
+	switch c := req.Context().Value(captureKey{}).(type) {
+	case *notesContext:
+		return nil, true
+	case *connSlot:
+		if c.busy.Load() {
+			return nil, true
+		}
+		if req.ProtoMajor == 1 {
+			return c, false
+		}
+	}
+	return nil, false
 }
 
 // connSlot is the capture of an HTTP/1 connection, which serves its
@@ -164,15 +194,13 @@ type connSlot struct {
 	capture
 }
 
-type slotKey struct{}
-
 func (s *connSlot) Value(key any) any {
 	switch key.(type) {
 	case notesKey:
 		if s.busy.Load() {
 			return &s.notes
 		}
-	case slotKey:
+	case captureKey:
 		return s
 	}
 	return s.Context.Value(key)
@@ -185,30 +213,18 @@ func (r *Recorder) ConnContext(ctx context.Context, _ net.Conn) context.Context 
 	return &connSlot{Context: ctx}
 }
 
-// freeSlot is req's connection slot when it can record req: an HTTP/1
-// request with no other being recorded on its connection.
-func freeSlot(req *http.Request) *connSlot {
-	if req.ProtoMajor != 1 {
-		return nil
-	}
-	s, _ := req.Context().Value(slotKey{}).(*connSlot)
-	if s == nil || s.busy.Load() {
-		return nil
-	}
-	return s
-}
-
 // release ends the slot's request, dropping what it captured.
 func (s *connSlot) release() {
 	s.capture = capture{}
 	s.busy.Store(false)
 }
 
-func (r *Recorder) serve(w http.ResponseWriter, req *http.Request, next http.Handler) {
+// serve records req, in slot when it has one free.
+func (r *Recorder) serve(w http.ResponseWriter, req *http.Request, next http.Handler, slot *connSlot) {
 	p := newPending()
 	p.id, p.start = r.ids.next()
 	var c *capture
-	if slot := freeSlot(req); slot != nil {
+	if slot != nil {
 		slot.busy.Store(true)
 		defer slot.release()
 		c = &slot.capture

@@ -21,7 +21,7 @@ func slotHandler(t *testing.T, usedSlot *sync.Map) http.Handler {
 			t.Errorf("%s starts with notes %+v", r.URL.Path, notes)
 			return
 		}
-		if s, _ := r.Context().Value(slotKey{}).(*connSlot); s != nil && &s.notes == notes {
+		if s, _ := r.Context().Value(captureKey{}).(*connSlot); s != nil && &s.notes == notes {
 			usedSlot.Store(r.URL.Path, true)
 		}
 		if r.URL.Path == "/panic" {
@@ -155,4 +155,28 @@ func TestConnectionSlotHTTP2(t *testing.T) {
 		t.Errorf("%s (HTTP/2) was recorded through the connection's slot", path)
 		return true
 	})
+}
+
+// TestNestedWrapOnASlotRecordsOnce: on a connection with a slot, a Wrap
+// inside another finds the outer one's notes in the busy slot, records
+// nothing of its own, and the handler's notes reach the outer exchange
+// (TestNestedWrapRecordsOnce covers requests without a slot).
+func TestNestedWrapOnASlotRecordsOnce(t *testing.T) {
+	t.Parallel()
+	rec := newTestRecorder(t)
+	srv := httptest.NewUnstartedServer(rec.Wrap(rec.Wrap(slotHandler(t, new(sync.Map)))))
+	srv.Config.ConnContext = rec.ConnContext
+	srv.Start()
+	defer srv.Close()
+	const n = 6
+	for i := range n {
+		resp, err := postN(srv.Client(), srv.URL, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	checkSlotExchanges(t, rec, n)
+	equal(t, "exchanges", rec.Count(), n)
 }
