@@ -12,9 +12,10 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// Exchanges are stored in segments: each batch the writer stores is one
-// key (or a few), holding the summaries and full records of up to
-// [maxBatch] exchanges. Badger's cost is by the key — skiplist, WAL,
+// Exchanges are stored in segments: each batch the writer stores (up to
+// [maxBatch] exchanges) is cut into a few keys, each holding the
+// summaries and full records of the exchanges of up to
+// [maxSegmentBytes]. Badger's cost is by the key — skiplist, WAL,
 // memtable flushes, table building, compaction, and again for the
 // tombstones of retention — far more than by the byte, and two or three
 // keys per exchange made recording cost more than serving the request.
