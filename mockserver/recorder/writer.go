@@ -243,7 +243,8 @@ func (w *writerState) bytes(s span) []byte { return w.arena[s.start:s.end:s.end]
 // mark returns a span that ends where the arena ends now.
 func (w *writerState) mark(start int) span { return span{start, len(w.arena)} }
 
-// maxArena bounds the arena kept between batches.
+// maxArena bounds the arena kept between batches, and the records and
+// blobs of one batch give or take an exchange.
 const maxArena = 4 << 20
 
 // absorb encodes chunk into the batch being built and releases its
@@ -261,7 +262,9 @@ func (r *Recorder) absorb(chunk []*pending) {
 		r.appendEntry(w, p)
 		w.incoming = append(w.incoming, p.id)
 		p.release()
-		if len(w.entries) >= maxBatch {
+		// A batch of large answers is stored before it is full: its
+		// records and blobs stay within what the writer keeps.
+		if len(w.entries) >= maxBatch || len(w.arena)+len(w.blobValues) >= maxArena {
 			r.storeBatch()
 		}
 	}
