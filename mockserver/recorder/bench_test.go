@@ -91,13 +91,16 @@ func BenchmarkRequestPath(b *testing.B) {
 		_, _ = w.Write(captureAnswer)
 	}
 	b.Run("bare", func(b *testing.B) { benchServe(b, http.HandlerFunc(answer), nil) })
-	for _, slot := range []bool{false, true} {
-		b.Run(map[bool]string{false: "recorded", true: "recorded, connection slot"}[slot], func(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		slot bool
+	}{{"recorded", false}, {"recorded, connection slot", true}} {
+		b.Run(tc.name, func(b *testing.B) {
 			rec := newTestRecorder(b)
 			rec.storeMu.Lock()
 			defer rec.storeMu.Unlock()
 			ctx := context.Background()
-			if slot {
+			if tc.slot {
 				// As the server's connections are: see ConnContext.
 				ctx = rec.ConnContext(ctx, nil)
 			}

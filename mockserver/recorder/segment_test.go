@@ -219,6 +219,28 @@ func TestOneKeyPerBatch(t *testing.T) {
 	equal(t, "listed", fmt.Sprint(pagedIDs(t, rec, 4, false)), fmt.Sprint(newestFirstIDs(ids)))
 }
 
+// TestLargeAnswersStoreBeforeTheBatchIsFull: a batch of far fewer than
+// maxBatch exchanges is stored in parts once its records and blobs pass
+// maxArena, so the writer's memory does not grow with the batch size.
+func TestLargeAnswersStoreBeforeTheBatchIsFull(t *testing.T) {
+	t.Parallel()
+	rec := newTestRecorder(t)
+	const n, size = 100, 60 << 10 // 6 MB in all, over maxArena
+	base := time.Now()
+	batch := make([]*pending, n)
+	for i := range batch {
+		batch[i] = pendingAt(idAt(base, time.Duration(i)*time.Microsecond, 0), "")
+		batch[i].respBody = []byte(randomText(size + i)) // distinct, incompressible
+	}
+	rec.addPending(n)
+	rec.absorb(batch)
+	if stored := rec.recorded.Load(); stored == 0 || stored >= n {
+		t.Fatalf("after taking in %d large exchanges, %d were stored; want some, before the batch is full", n, stored)
+	}
+	rec.storeNow()
+	equal(t, "recorded", rec.recorded.Load(), uint64(n))
+}
+
 // TestLargeBatchIsCut: a batch of large exchanges is stored as several
 // segments of bounded size.
 func TestLargeBatchIsCut(t *testing.T) {
