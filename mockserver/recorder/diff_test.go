@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // The differential tests hold the single-pass writer to the recorder as
@@ -314,4 +317,84 @@ func TestLinkKindsAreTheMaps(t *testing.T) {
 			equal(t, name, m.kind([]byte(name)), m.kinds[name])
 		}
 	}
+}
+
+// TestStrNotesBackslashU holds escU, which lets nested skip strings that
+// cannot spell "password", to its definition: the string's text holds a
+// backslash followed by "u".
+func TestStrNotesBackslashU(t *testing.T) {
+	t.Parallel()
+	g := jsonGen{rand.New(rand.NewPCG(5+diffSeed, 6))}
+	texts := []string{"", "u", `\`, `\u0070`, `\\u`, `\\\u0041`, `\\\\u`, `a\u0070b`, "\\\\", "\\\"u", "\\nu", "uu\\"}
+	texts = append(append(texts, genKeys...), genStrings...)
+	for range 5000 {
+		// Documents with JSON in their strings, whose quoting nests.
+		texts = append(texts, g.value(0))
+	}
+	for _, text := range texts {
+		for _, raw := range []string{quoteJSON(t, text), uEscaped(text)} {
+			var s jsonScan
+			s.reset([]byte(raw), passwords)
+			if end := s.str(0); s.bad || end != len(raw) {
+				t.Fatalf("str(%s) = %d, bad %t", raw, end, s.bad)
+			}
+			if want := strings.Contains(raw, `\u`); s.escU != want {
+				t.Fatalf("str(%s): escU = %t, want %t", raw, s.escU, want)
+			}
+		}
+	}
+}
+
+// TestNestedPasswordsSpelledWithEscapes: a password key inside JSON
+// carried in a string is masked however it is escaped, at one level of
+// nesting or two, as the decoding oracle masks it.
+func TestNestedPasswordsSpelledWithEscapes(t *testing.T) {
+	t.Parallel()
+	inner := []string{
+		`{"\u0070assword":"pw-1"}`, // \u escape in the nested text
+		`{"PASSWORD":"pw-2"}`,      // plain, other case
+		`{"p\u0061ssword":"pw-3"}`, // escape inside the word
+		`{"ok":"{\"\\u0070assword\":\"pw-4\"}"}`,
+	}
+	for _, in := range inner {
+		for _, doc := range []string{`{"data":` + quoteJSON(t, in) + `}`, `{"data":` + uEscaped(in) + `}`,
+			`{"data":` + quoteJSON(t, `{"data":`+quoteJSON(t, in)+`}`) + `}`} {
+			got, ok := maskJSON([]byte(doc), passwords)
+			want, wantOK := oldMaskJSON([]byte(doc), passwords)
+			if ok != wantOK || string(got) != string(want) {
+				t.Fatalf("maskJSON(%s) = %s %t, want %s %t", doc, got, ok, want, wantOK)
+			}
+			if string(got) == doc {
+				t.Fatalf("maskJSON(%s) masked nothing", doc)
+			}
+		}
+	}
+}
+
+// uEscaped is text as a JSON string in which everything but ASCII
+// letters and digits is a \u escape.
+func uEscaped(text string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range strings.ToValidUTF8(text, "\uFFFD") {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, `\u%04x`, u)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// quoteJSON is text as a JSON string, the way encoding/json writes it.
+func quoteJSON(t *testing.T, text string) string {
+	t.Helper()
+	b, err := json.Marshal(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"maps"
+	"math/bits"
 	"mime"
 	"net/url"
 	"regexp"
@@ -59,18 +60,50 @@ func isSecretKey[S ~string | ~[]byte](key S) bool {
 
 // containsFold is an allocation-free, ASCII case-insensitive
 // strings.Contains for lower-case ASCII needles. Only where the first
-// byte matches, give or take case, does it compare the rest.
+// byte matches, give or take case, does it compare the rest; those bytes
+// are found eight at a time (most header names and keys hold none).
 func containsFold[S ~string | ~[]byte](s S, lowerNeedle string) bool {
 	if len(lowerNeedle) == 0 {
 		return true
 	}
-	first := lowerNeedle[0]
-	for i := 0; i+len(lowerNeedle) <= len(s); i++ {
-		if s[i]|0x20 == first && hasPrefixFold(s[i:], lowerNeedle) {
+	for i := 0; ; i++ {
+		i = indexByteFrom(s, i, lowerNeedle[0], 0x20)
+		if i < 0 || len(s)-i < len(lowerNeedle) {
+			return false
+		}
+		if hasPrefixFold(s[i:], lowerNeedle) {
 			return true
 		}
 	}
-	return false
+}
+
+// indexByteFrom is the index of the first byte at or after i that equals
+// c once or-ed with fold (0x20 folds an ASCII letter to lower case, 0
+// compares bytes as they are), or -1. Eight bytes at a time: a byte
+// equal to c becomes zero, and the lowest zero byte of a word is found
+// exactly (borrows only reach the bytes above it).
+func indexByteFrom[S ~string | ~[]byte](s S, i int, c, fold byte) int {
+	pattern, folds := swarOnes*uint64(c), swarOnes*uint64(fold)
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i) | folds ^ pattern
+		if m := (x - swarOnes) &^ x & swarHighs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i]|fold == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// load64 reads s[i:i+8] as a little-endian word, for strings as for byte
+// slices (the compiler makes it one load).
+func load64[S ~string | ~[]byte](s S, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func hasPrefixFold[S ~string | ~[]byte](s S, lowerPrefix string) bool {

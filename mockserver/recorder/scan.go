@@ -27,8 +27,11 @@ type jsonScan struct {
 	cuts  []splice
 	bad   bool
 	depth int
-	// esc says the string just scanned had a backslash escape.
-	esc bool
+	// esc says the string just scanned had a backslash escape; escU
+	// that its text holds a backslash followed by "u": a \u escape, or
+	// an escaped backslash before a "u", which is a \u escape once the
+	// string is unquoted (see [jsonScan.nested]).
+	esc, escU bool
 	// valid is what run found, for the caller's later use.
 	valid bool
 
@@ -192,7 +195,7 @@ const (
 // strings.
 func (s *jsonScan) str(i int) int {
 	b := s.b
-	s.esc = false
+	s.esc, s.escU = false, false
 	j := i + 1
 	for {
 		for j+8 <= len(b) {
@@ -220,12 +223,16 @@ func (s *jsonScan) str(i int) int {
 				return s.fail()
 			}
 			switch b[j+1] {
-			case 'b', 'f', 'n', 'r', 't', '\\', '/', '"':
+			case '\\':
+				s.escU = s.escU || j+2 < len(b) && b[j+2] == 'u'
+				j += 2
+			case 'b', 'f', 'n', 'r', 't', '/', '"':
 				j += 2
 			case 'u':
 				if j+6 > len(b) || !isHex(b[j+2]) || !isHex(b[j+3]) || !isHex(b[j+4]) || !isHex(b[j+5]) {
 					return s.fail()
 				}
+				s.escU = true
 				j += 6
 			default:
 				return s.fail()
@@ -426,7 +433,11 @@ func (s *jsonScan) nested(start, end int) {
 	if j >= end || (b[j] != '{' && b[j] != '[' && b[j] != '\\') {
 		return
 	}
-	if s.ru == passwords && !mayHoldPassword(b[start:end]) {
+	// A key inside can only decode to something holding "password" if
+	// the text has the word or a \u escape: other escapes make no
+	// letters, and each deeper level of nesting escapes the backslash,
+	// which keeps a backslash before the "u" (str notes both in escU).
+	if s.ru == passwords && !s.escU && !containsFold(b[start:end], "password") {
 		return
 	}
 	inner := unquote(b[start:end])
@@ -438,23 +449,6 @@ func (s *jsonScan) nested(start, end int) {
 	if err == nil {
 		s.cuts = append(s.cuts, splice{start, end, quoted})
 	}
-}
-
-// mayHoldPassword is a cheap, safe test of raw JSON text: a key can only
-// decode to something containing "password" if the text has the word or
-// a \u escape (other escapes make no letters; deeper levels of nesting
-// escape the backslash, which keeps a \u in the text).
-func mayHoldPassword[S ~string | ~[]byte](raw S) bool {
-	return containsFold(raw, "password") || containsString(raw, `\u`)
-}
-
-func containsString[S ~string | ~[]byte](s S, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if string(s[i:i+len(sub)]) == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // apply returns b with the cuts spliced in, appended to dst.
