@@ -153,7 +153,7 @@ func (s *linkSink) addJSONData(raw []byte) {
 		return
 	}
 	v := raw[1 : len(raw)-1]
-	if bytes.IndexAny(v, " {}[]") >= 0 {
+	if holdsJSONPunct(v) {
 		// Decoding keeps these, and they make it no identifier: JSON
 		// carried in a string, as Onegini scripts send it, ends here.
 		return
@@ -162,6 +162,18 @@ func (s *linkSink) addJSONData(raw []byte) {
 		v = jsonString(raw)
 	}
 	s.addData(v)
+}
+
+// holdsJSONPunct says whether v has a space or a bracket: what
+// bytes.IndexAny(v, " {}[]") finds, without building its set each call.
+func holdsJSONPunct(v []byte) bool {
+	for _, c := range v {
+		switch c {
+		case ' ', '{', '}', '[', ']':
+			return true
+		}
+	}
+	return false
 }
 
 // addForm files the linking parameters of a url-encoded string, read as

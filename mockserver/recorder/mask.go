@@ -66,7 +66,7 @@ func containsFold[S ~string | ~[]byte](s S, lowerNeedle string) bool {
 	if len(lowerNeedle) == 0 {
 		return true
 	}
-	for i := 0; ; i++ {
+	for i := 0; len(s)-i >= len(lowerNeedle); i++ {
 		i = indexByteFrom(s, i, lowerNeedle[0], 0x20)
 		if i < 0 || len(s)-i < len(lowerNeedle) {
 			return false
@@ -75,6 +75,7 @@ func containsFold[S ~string | ~[]byte](s S, lowerNeedle string) bool {
 			return true
 		}
 	}
+	return false
 }
 
 // indexByteFrom is the index of the first byte at or after i that equals
