@@ -146,7 +146,7 @@ func fill(b *testing.B, rec *Recorder, n int) {
 		p := &pending{}
 		p.id, p.start = rec.ids.next()
 		p.method, p.proto, p.remote = "POST", "HTTP/1.1", "127.0.0.1:50000"
-		p.url.Path = "/oauth/register_native_traditional"
+		p.url = &url.URL{Path: "/oauth/register_native_traditional"}
 		p.reqHeader = []string{"Content-Type", formType, "User-Agent", "okhttp/4.12.0"}
 		p.respHeader = []string{"Content-Type", "application/json"}
 		p.status, p.notes.Endpoint = 200, "capture.register_native_traditional"
@@ -154,7 +154,7 @@ func fill(b *testing.B, rec *Recorder, n int) {
 		p.respBody = append([]byte(nil), captureAnswer...) // the pool reuses it
 		switch {
 		case i%100 == 0:
-			p.url.Path = "/oauth/custom-registration/QrCodeIdp/complete"
+			p.url = &url.URL{Path: "/oauth/custom-registration/QrCodeIdp/complete"}
 			p.notes.Endpoint = "onegini.complete"
 			p.respBody = []byte(fmt.Sprintf(`{"status":2000,"data":"needle-%d"}`, i))
 		case i%10 == 0:
@@ -240,7 +240,7 @@ func writerCases(b *testing.B) []struct {
 		p := pending{method: method, proto: "HTTP/1.1", remote: "127.0.0.1:40000", host: "127.0.0.1:8080",
 			status: 200, reqHeader: append(client, reqHeader...), respHeader: jsonAnswer,
 			reqBody: []byte(reqBody), respBody: []byte(respBody), start: time.Now()}
-		p.url.Path, p.url.RawQuery, p.notes.Endpoint = path, query, endpoint
+		p.url, p.notes.Endpoint = &url.URL{Path: path, RawQuery: query}, endpoint
 		withHeaderValues(&p)
 		return p
 	}

@@ -192,7 +192,7 @@ func TestMaskQueryAsBefore(t *testing.T) {
 func genExchange(g jsonGen, i int) *pending {
 	p := &pending{id: xid{int64(i + 1), 0}, start: time.Unix(0, int64(i+1)*int64(time.Millisecond)),
 		method: "POST", proto: "HTTP/1.1", status: []int{200, 200, 400, 0}[g.r.IntN(4)]}
-	p.url.Path = "/oauth/x"
+	p.url = &url.URL{Path: "/oauth/x"}
 	if g.r.IntN(2) == 0 {
 		p.url.RawQuery = url.Values{"token": {"query-tok-" + fmt.Sprint(i%7)}, "locale": {"en"},
 			"password": {"q"}, "data": {"qr-data-0123456789"}}.Encode()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -165,7 +166,7 @@ func TestFlowJoinedByAnOlderCall(t *testing.T) {
 	mk := func(token string) *pending {
 		p := &pending{method: "POST", status: 200, reqHeader: []string{"Content-Type", formType},
 			reqBody: []byte("token=" + token), respBody: []byte(`{"stat":"ok"}`)}
-		p.url.Path, p.notes.Endpoint = "/oauth/auth_native", "capture.auth_native"
+		p.url, p.notes.Endpoint = &url.URL{Path: "/oauth/auth_native"}, "capture.auth_native"
 		p.id, p.start = rec.ids.next()
 		return withHeaderValues(p)
 	}

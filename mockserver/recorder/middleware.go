@@ -26,11 +26,13 @@ type pending struct {
 	start    time.Time
 	duration float64
 	method   string
-	url      url.URL
-	host     string
-	remote   string
-	proto    string
-	status   int
+	// url is the request's own URL, which nothing changes once its
+	// handler returned (as with reqHeaderMap): the writer reads it.
+	url    *url.URL
+	host   string
+	remote string
+	proto  string
+	status int
 
 	reqTruncated, respTruncated bool
 	// Headers as flat name, value pairs: copying the strings is all a
@@ -272,7 +274,7 @@ func asError(v any) error {
 // finish completes p after next returned and queues it.
 func (r *Recorder) finish(p *pending, req *http.Request, cw *captureWriter, notes *Notes) {
 	p.duration = float64(r.since(p.start)) / float64(time.Millisecond)
-	p.method, p.url, p.host, p.remote, p.proto = req.Method, *req.URL, req.Host, req.RemoteAddr, req.Proto
+	p.method, p.url, p.host, p.remote, p.proto = req.Method, req.URL, req.Host, req.RemoteAddr, req.Proto
 	p.status, p.respTruncated = cw.status, cw.truncated
 	if !cw.wroteHeader && !cw.hijacked && !p.panicked && !notes.Dropped {
 		p.status = http.StatusOK

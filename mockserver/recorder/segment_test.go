@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -23,11 +24,11 @@ func idAt(base time.Time, d time.Duration, seq uint32) xid {
 // an auth_native call that links by it.
 func pendingAt(id xid, token string) *pending {
 	p := &pending{method: "GET", status: 200, id: id, start: time.Unix(0, id.ns)}
-	p.url.Path = "/x/" + id.String()
+	p.url = &url.URL{Path: "/x/" + id.String()}
 	if token != "" {
 		p.method, p.reqHeader, p.reqBody = "POST", []string{"Content-Type", formType}, []byte("token="+token)
 		p.respBody, p.notes.Endpoint = []byte(`{"stat":"ok"}`), "capture.auth_native"
-		p.url.Path = "/oauth/auth_native"
+		p.url = &url.URL{Path: "/oauth/auth_native"}
 	}
 	return withHeaderValues(p)
 }

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -338,6 +339,9 @@ func (r *Recorder) failed(err error) {
 // for the answer, its "stat" and "error". Nothing is decoded into maps.
 func (r *Recorder) prepare(enc *encoder, p *pending) {
 	p.takeRequestHeader()
+	if p.url == nil {
+		p.url = new(url.URL) // a pending built by hand, without one
+	}
 	f := recordFields{timeNS: p.start.UnixNano(), duration: p.duration, status: p.status,
 		method: p.method, path: p.url.Path, host: p.host, remote: p.remote, proto: p.proto,
 		reqHeader: p.reqHeader, respHeader: p.respHeader, reqTruncated: p.reqTruncated,
