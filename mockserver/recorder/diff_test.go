@@ -332,7 +332,7 @@ func TestStrNotesBackslashU(t *testing.T) {
 		texts = append(texts, g.value(0))
 	}
 	for _, text := range texts {
-		for _, raw := range []string{quoteJSON(t, text), uEscaped(text)} {
+		for _, raw := range []string{toJSON(t, text), uEscaped(text)} {
 			var s jsonScan
 			s.reset([]byte(raw), passwords)
 			if end := s.str(0); s.bad || end != len(raw) {
@@ -357,8 +357,8 @@ func TestNestedPasswordsSpelledWithEscapes(t *testing.T) {
 		`{"ok":"{\"\\u0070assword\":\"pw-4\"}"}`,
 	}
 	for _, in := range inner {
-		for _, doc := range []string{`{"data":` + quoteJSON(t, in) + `}`, `{"data":` + uEscaped(in) + `}`,
-			`{"data":` + quoteJSON(t, `{"data":`+quoteJSON(t, in)+`}`) + `}`} {
+		for _, doc := range []string{`{"data":` + toJSON(t, in) + `}`, `{"data":` + uEscaped(in) + `}`,
+			`{"data":` + toJSON(t, `{"data":`+toJSON(t, in)+`}`) + `}`} {
 			got, ok := maskJSON([]byte(doc), passwords)
 			want, wantOK := oldMaskJSON([]byte(doc), passwords)
 			if ok != wantOK || string(got) != string(want) {
@@ -387,14 +387,4 @@ func uEscaped(text string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// quoteJSON is text as a JSON string, the way encoding/json writes it.
-func quoteJSON(t *testing.T, text string) string {
-	t.Helper()
-	b, err := json.Marshal(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
