@@ -153,7 +153,7 @@ func (s *linkSink) addJSONData(raw []byte) {
 		return
 	}
 	v := raw[1 : len(raw)-1]
-	if holdsJSONPunct(v) {
+	if hasSpaceOrBracket(v) {
 		// Decoding keeps these, and they make it no identifier: JSON
 		// carried in a string, as Onegini scripts send it, ends here.
 		return
@@ -164,9 +164,9 @@ func (s *linkSink) addJSONData(raw []byte) {
 	s.addData(v)
 }
 
-// holdsJSONPunct says whether v has a space or a bracket: what
-// bytes.IndexAny(v, " {}[]") finds, without building its set each call.
-func holdsJSONPunct(v []byte) bool {
+// hasSpaceOrBracket is bytes.ContainsAny(v, " {}[]") without building
+// the byte set on each call.
+func hasSpaceOrBracket(v []byte) bool {
 	for _, c := range v {
 		switch c {
 		case ' ', '{', '}', '[', ']':

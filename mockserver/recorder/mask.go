@@ -66,9 +66,11 @@ func containsFold[S ~string | ~[]byte](s S, lowerNeedle string) bool {
 	if len(lowerNeedle) == 0 {
 		return true
 	}
-	for i := 0; len(s)-i >= len(lowerNeedle); i++ {
-		i = indexByteFrom(s, i, lowerNeedle[0], 0x20)
-		if i < 0 || len(s)-i < len(lowerNeedle) {
+	// The needle can only start up to last: the bytes after it are not
+	// searched for its first byte.
+	last := len(s) - len(lowerNeedle)
+	for i := 0; i <= last; i++ {
+		if i = indexByteFrom(s[:last+1], i, lowerNeedle[0], 0x20); i < 0 {
 			return false
 		}
 		if hasPrefixFold(s[i:], lowerNeedle) {
