@@ -22,12 +22,16 @@ BENCHTIME=${BENCHTIME:-200ms}
 # Each Go benchmark runs BENCHCOUNT times and is judged on its median.
 BENCHCOUNT=${BENCHCOUNT:-5}
 CONNS=${CONNS:-32}
-# Twenty seconds per target in rounds of one: on a shared machine the
-# speed drifts by several percent from second to second, and the
-# recording cost is a difference of two such figures (with ten, it moved
-# by 3–5 points from one run to the next).
+# Twenty seconds per target in rounds of a quarter second: on a shared
+# machine the speed drifts by several percent (at times by half) from one
+# second to the next, and the recording cost is a difference of two such
+# figures. Rounds of one second put the backchannel's between 4.3% and
+# 12.2% in five runs of the same code; rounds of a quarter second put it
+# between 7.5% and 9.7%, with the same mean. After each recording round
+# the load generator waits for the recorder to store what it recorded,
+# and counts the wait in that round.
 DURATION=${DURATION:-20s}
-ROUNDS=${ROUNDS:-20}
+ROUNDS=${ROUNDS:-80}
 WARMUP=${WARMUP:-1s}
 FILL=${FILL:-100000}
 PROFILE=${PROFILE:-0}

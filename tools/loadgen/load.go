@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -120,9 +121,10 @@ func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report
 	}
 	defer bare.stop()
 	ceiling := measured{client: newClient(f.conns), base: "http://" + bare.addr, proc: watcher{pid: bare.pid()}}
-	server := measured{client: client, base: t.base, proc: watcher{pid: f.pid}, recording: recordingSwitch(client, t.base, false)}
+	server := measured{client: client, base: t.base, proc: watcher{pid: f.pid}, recording: recordingSwitch(client, t.base, false),
+		settle: recorderDrain(client, t.base)}
 	unrecorded := server
-	unrecorded.recording = recordingSwitch(client, t.base, true)
+	unrecorded.recording, unrecorded.settle = recordingSwitch(client, t.base, true), nil
 	// Whatever happens, leave the server recording.
 	defer server.recording(context.Background())
 	report.Settings = &Settings{Conns: f.conns, Seconds: f.duration.Seconds(), WarmupSeconds: f.warmup.Seconds(), Rounds: f.rounds}
@@ -226,6 +228,23 @@ func recordingSwitch(client *http.Client, base string, paused bool) func(context
 	}
 }
 
+// recorderDrain returns a function that waits until the server's
+// recorder has stored every exchange answered so far: listing the
+// recorded requests waits for them.
+func recorderDrain(client *http.Client, base string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/__admin/requests?limit=1", nil)
+		if err != nil {
+			return err
+		}
+		var page struct{ Exchanges []json.RawMessage }
+		if err := doJSON(client, req, &page); err != nil {
+			return fmt.Errorf("waiting for the recorder: %w", err)
+		}
+		return nil
+	}
+}
+
 // measured is a target of the load with the process that serves it.
 type measured struct {
 	client *http.Client
@@ -234,6 +253,12 @@ type measured struct {
 	// recording, when set, puts the server in the state this target
 	// measures before each phase.
 	recording func(context.Context) error
+	// settle, when set, waits after each phase for the work the phase
+	// left behind: the recorder's writer stores answered exchanges a
+	// little later, and that work belongs to the phase that caused it,
+	// not to whichever target runs next. Its time and the server's CPU
+	// meanwhile count in the phase, as if requests were still sent.
+	settle func(context.Context) error
 }
 
 // outcome is what one or more phases measured on one target.
@@ -257,6 +282,16 @@ func (m measured) drive(ctx context.Context, f loadFlags, sc *scenario, d time.D
 	}
 	before := m.proc.read()
 	s := p.run(ctx)
+	if m.settle != nil {
+		start := time.Now()
+		if err := m.settle(ctx); err != nil {
+			s.errors++
+			if s.firstError == "" {
+				s.firstError = err.Error()
+			}
+		}
+		s.elapsed += time.Since(start)
+	}
 	after := m.proc.read()
 	return outcome{sample: s, cpu: after.cpu - before.cpu, rss: after.rssKB}
 }
