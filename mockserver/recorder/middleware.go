@@ -82,34 +82,34 @@ func (p *pending) takeRequestHeader() {
 	if p.reqHeaderMap == nil {
 		return
 	}
-	p.reqHeader = snapshotHeader(p.reqHeader[:0], p.reqHeaderMap)
-	p.reqType, p.reqAuth = firstValue(p.reqHeaderMap, "Content-Type"), firstValue(p.reqHeaderMap, "Authorization")
+	p.reqHeader, p.reqType, p.reqAuth = snapshotHeader(p.reqHeader[:0], p.reqHeaderMap)
 }
 
 // snapshotAnswerHeader keeps the answer's headers as they are now: the
 // handler may change the map after it sent them.
 func (p *pending) snapshotAnswerHeader(h http.Header) {
-	p.respHeader = snapshotHeader(p.respHeader, h)
-	p.respType = firstValue(h, "Content-Type")
+	p.respHeader, p.respType, _ = snapshotHeader(p.respHeader, h)
 }
 
-// firstValue is h's first value of the canonical name: the first value
-// of that name in h's pairs.
-func firstValue(h http.Header, name string) string {
-	if vals := h[name]; len(vals) > 0 {
-		return vals[0]
-	}
-	return ""
-}
-
-// snapshotHeader appends h as name, value pairs.
-func snapshotHeader(dst []string, h http.Header) []string {
+// snapshotHeader appends h as name, value pairs, and returns the first
+// values of the canonical names Content-Type and Authorization, noted on
+// the way: looking them up in the map afterwards hashed each name again.
+func snapshotHeader(dst []string, h http.Header) (pairs []string, contentType, authorization string) {
 	for name, vals := range h {
+		if len(vals) == 0 {
+			continue
+		}
+		switch name {
+		case "Content-Type":
+			contentType = vals[0]
+		case "Authorization":
+			authorization = vals[0]
+		}
 		for _, v := range vals {
 			dst = append(dst, name, v)
 		}
 	}
-	return dst
+	return dst, contentType, authorization
 }
 
 // Wrap returns next with every exchange recorded. It fits gorilla/mux's
