@@ -198,13 +198,15 @@ func TestUnusableDataDirSaysWhy(t *testing.T) {
 		{"a-file", "not a directory"},
 	} {
 		dir := filepath.Join(root, tc.dir)
-		cmd := exec.Command(exe, "--headless", "--addr", "127.0.0.1:0", "--tls-addr", "", "--data", dir)
-		cmd.Env = append(os.Environ(), "DISPLAY=", "HOME="+root)
-		if os.Geteuid() == 0 {
-			// Root reads and writes anything: run as nobody.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		}
-		out, err := cmd.CombinedOutput()
+		out, err := outputOfFreshCopy(func() *exec.Cmd {
+			cmd := exec.Command(exe, "--headless", "--addr", "127.0.0.1:0", "--tls-addr", "", "--data", dir)
+			cmd.Env = append(os.Environ(), "DISPLAY=", "HOME="+root)
+			if os.Geteuid() == 0 {
+				// Root reads and writes anything: run as nobody.
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			}
+			return cmd
+		})
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 			t.Errorf("--data %s: %v, want exit code 1; output: %s", tc.dir, err, out)
@@ -218,6 +220,20 @@ func TestUnusableDataDirSaysWhy(t *testing.T) {
 		if strings.Contains(string(out), "goroutine ") {
 			t.Errorf("--data %s crashed: %s", tc.dir, out)
 		}
+	}
+}
+
+// outputOfFreshCopy runs the command newCmd makes and returns its
+// output, trying again while the kernel calls the binary busy: a binary
+// just written may still be open for writing in a process that another
+// test forked meanwhile, until that process execs (go.dev/issue/22315).
+func outputOfFreshCopy(newCmd func() *exec.Cmd) ([]byte, error) {
+	for tries := 1; ; tries++ {
+		out, err := newCmd().CombinedOutput()
+		if !errors.Is(err, syscall.ETXTBSY) || tries == 100 {
+			return out, err
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
