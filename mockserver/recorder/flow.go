@@ -275,8 +275,12 @@ func (li *linkIndex) get(h uint64) (linkEntry, bool) {
 }
 
 func (li *linkIndex) put(h uint64, e linkEntry) {
-	if _, ok := li.young[h]; !ok && len(li.young) >= li.capacity/2 {
-		li.old, li.young = li.young, make(map[uint64]linkEntry, li.capacity/2)
+	// Only a full generation needs to know whether h is new in it: the
+	// lookup would cost every put a second probe of the map.
+	if len(li.young) >= li.capacity/2 {
+		if _, ok := li.young[h]; !ok {
+			li.old, li.young = li.young, make(map[uint64]linkEntry, li.capacity/2)
+		}
 	}
 	li.young[h] = e
 }

@@ -235,3 +235,30 @@ func TestFormLinksAsParseQueryReadsThem(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkIndexForgetsTheLeastRecentlyUsed: the index keeps two
+// generations of half its capacity each; a key used again moves to the
+// young one, a generation turns over only when a new key finds the young
+// one full, and keys untouched for two turns are forgotten.
+func TestLinkIndexForgetsTheLeastRecentlyUsed(t *testing.T) {
+	li := newLinkIndex(4) // generations of two keys
+	put := func(h uint64) { li.put(h, linkEntry{seen: int64(h)}) }
+	has := func(h uint64) bool { _, ok := li.get(h); return ok }
+	put(1)
+	put(2)
+	put(2)       // the young generation is full, but 2 is in it: nothing turns over
+	put(3)       // turns over: old {1, 2}, young {3}
+	if !has(1) { // moves 1 to the young generation: {3, 1}
+		t.Fatal("1 was forgotten after one turn")
+	}
+	put(4) // turns over: old {3, 1}, young {4}; 2 is gone
+	// In this order each lookup leaves the others' answers as they were.
+	for _, tc := range []struct {
+		key  uint64
+		want bool
+	}{{2, false}, {4, true}, {3, true}, {1, true}} {
+		if got := has(tc.key); got != tc.want {
+			t.Errorf("key %d known: %v, want %v", tc.key, got, tc.want)
+		}
+	}
+}
