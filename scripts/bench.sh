@@ -23,9 +23,9 @@ BENCHTIME=${BENCHTIME:-200ms}
 BENCHCOUNT=${BENCHCOUNT:-5}
 CONNS=${CONNS:-32}
 # Twenty seconds per target in rounds of a quarter second: on a shared
-# machine the speed drifts by several percent (at times by half) from one
-# second to the next, and the recording cost is a difference of two such
-# figures. Rounds of one second put the backchannel's between 4.3% and
+# machine the speed drifts by several percent (at times by a third) from
+# one second to the next, and the recording cost is a difference of two
+# such figures. Rounds of one second put the backchannel's between 4.3% and
 # 12.2% in five runs of the same code; rounds of a quarter second put it
 # between 7.5% and 9.7%, with the same mean. After each recording round
 # the load generator waits for the recorder to store what it recorded,

@@ -68,7 +68,8 @@ func writeLoad(w io.Writer, r *Report, benches benchIndex) {
 	if s := r.Settings; s != nil {
 		fmt.Fprintf(w, "Load: %d keep-alive HTTP/1.1 connections; per scenario, %.0f s of warm-up on each target, then %.0f s "+
 			"on each in %d rounds that visit the targets in turn. The ceiling is a bare net/http server, in its own process, answering the "+
-			"server's bytes and headers; \"paused\" is the same server with recording paused (PUT /__admin/recording). Other processes used %.0f%% of the CPUs meanwhile.\n\n",
+			"server's bytes and headers; \"paused\" is the same server with recording paused (PUT /__admin/recording). Each recording round ends "+
+			"once the recorder has stored what it recorded, and that wait counts in the round. Other processes used %.0f%% of the CPUs meanwhile.\n\n",
 			s.Conns, s.WarmupSeconds, s.Seconds, s.Rounds, 100*s.OtherCPU)
 	}
 	fmt.Fprintln(w, "| scenario | req/s | p50 | p99 | ceiling req/s | ceiling p99 | ratio | paused req/s | recording cost | server CPU/req (paused) | server allocs/op (B/op) | client allocs/req | errors |")
