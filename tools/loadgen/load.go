@@ -121,10 +121,10 @@ func loadScenarios(ctx context.Context, f loadFlags, client *http.Client, report
 	}
 	defer bare.stop()
 	ceiling := measured{client: newClient(f.conns), base: "http://" + bare.addr, proc: watcher{pid: bare.pid()}}
-	server := measured{client: client, base: t.base, proc: watcher{pid: f.pid}, recording: recordingSwitch(client, t.base, false),
-		settle: recorderDrain(client, t.base)}
-	unrecorded := server
-	unrecorded.recording, unrecorded.settle = recordingSwitch(client, t.base, true), nil
+	unrecorded := measured{client: client, base: t.base, proc: watcher{pid: f.pid}, recording: recordingSwitch(client, t.base, true)}
+	// The same server recording, whose rounds wait for the recorder.
+	server := unrecorded
+	server.recording, server.settle = recordingSwitch(client, t.base, false), recorderDrain(client, t.base)
 	// Whatever happens, leave the server recording.
 	defer server.recording(context.Background())
 	report.Settings = &Settings{Conns: f.conns, Seconds: f.duration.Seconds(), WarmupSeconds: f.warmup.Seconds(), Rounds: f.rounds}
