@@ -149,8 +149,8 @@ func compareAll(ctx context.Context, f loadFlags, scenarios []*scenario, t targe
 		printMeasure(out, sc.name, "ceiling", r.Ceiling)
 		printMeasure(out, sc.name, "server", r.Server)
 		printMeasure(out, sc.name, "unrecorded", *r.Unrecorded)
-		if o, ok := r.RecordingOverhead(); ok {
-			fmt.Fprintf(out, "%-12s recording costs %.1f%% of the server's req/s\n", sc.name, 100*o)
+		if cost, ok := r.recordingCost(); ok {
+			fmt.Fprintf(out, "%-12s recording costs %s of the server's req/s\n", sc.name, cost)
 		}
 		report.Scenarios = append(report.Scenarios, r)
 		if ctx.Err() != nil {
@@ -197,15 +197,23 @@ func compare(ctx context.Context, f loadFlags, sc *scenario, t targets) Scenario
 		m.drive(ctx, f, sc, f.warmup)
 	}
 	slice := f.duration / time.Duration(f.rounds)
+	rounds := make([]RoundPair, f.rounds)
 	for i := range f.rounds {
 		for j := range all {
 			k := (i + j) % len(all)
-			outcomes[k].add(all[k].drive(ctx, f, sc, slice))
+			o := all[k].drive(ctx, f, sc, slice)
+			outcomes[k].add(o)
+			switch k {
+			case 1:
+				rounds[i].Recording = o.round()
+			case 2:
+				rounds[i].Paused = o.round()
+			}
 		}
 	}
 	unrecorded := outcomes[2].measure()
 	return ScenarioResult{Name: sc.name, Ceiling: outcomes[0].measure(), Server: outcomes[1].measure(),
-		Unrecorded: &unrecorded}
+		Unrecorded: &unrecorded, Rounds: rounds}
 }
 
 // recordingSwitch returns a function that pauses or resumes the server's
@@ -294,6 +302,11 @@ func (m measured) drive(ctx context.Context, f loadFlags, sc *scenario, d time.D
 	}
 	after := m.proc.read()
 	return outcome{sample: s, cpu: after.cpu - before.cpu, rss: after.rssKB}
+}
+
+// round is the outcome as one round of the recording cost.
+func (r outcome) round() Round {
+	return Round{Requests: r.requests, Seconds: r.elapsed.Seconds()}
 }
 
 // add appends another outcome's figures.

@@ -163,3 +163,80 @@ BenchmarkRecordingOverhead/flow/on-2   1000  12000 ns/op
 		t.Errorf("info = %+v", info)
 	}
 }
+
+// steadyRounds are n rounds in which recording answers rec requests a
+// second and paused ones paused, give or take noise (a fraction of paused,
+// alternating in sign from round to round).
+func steadyRounds(n int, rec, paused, noise float64) []RoundPair {
+	rounds := make([]RoundPair, n)
+	for i := range rounds {
+		sign := float64(1 - 2*(i%2))
+		rounds[i] = RoundPair{Recording: Round{Requests: int(rec), Seconds: 1},
+			Paused: Round{Requests: int(paused * (1 + sign*noise)), Seconds: 1}}
+	}
+	return rounds
+}
+
+// The recording cost's error comes from how much it moves from round to
+// round: none when every round says the same, more with noisier rounds,
+// less with more of them (by the square root), and the same figure every
+// time for the same rounds.
+func TestRecordingOverheadError(t *testing.T) {
+	t.Parallel()
+	stderr := func(rounds []RoundPair) float64 {
+		t.Helper()
+		se, ok := ScenarioResult{Rounds: rounds}.RecordingOverheadError()
+		if !ok {
+			t.Fatalf("no error for %d rounds", len(rounds))
+		}
+		return se
+	}
+	if se := stderr(steadyRounds(80, 9000, 10000, 0)); se > 1e-9 {
+		t.Errorf("identical rounds: error %.4f, want 0", se)
+	}
+	quiet, noisy := stderr(steadyRounds(80, 9000, 10000, 0.05)), stderr(steadyRounds(80, 9000, 10000, 0.20))
+	if !(quiet > 0.001 && noisy > 3*quiet) {
+		t.Errorf("errors %.4f (5%% noise) and %.4f (20%%): want the noisier about four times larger", quiet, noisy)
+	}
+	// Each round's cost is 0.1 ± ~0.045 here: the mean of 80 is off by
+	// about 0.045/√80 = 0.005.
+	if quiet < 0.003 || quiet > 0.008 {
+		t.Errorf("error %.4f over 80 rounds of ±5%% noise, want about 0.005", quiet)
+	}
+	if more := stderr(steadyRounds(320, 9000, 10000, 0.05)); more < quiet/2.6 || more > quiet/1.5 {
+		t.Errorf("error %.4f over 320 rounds against %.4f over 80, want about half", more, quiet)
+	}
+	if again := stderr(steadyRounds(80, 9000, 10000, 0.05)); again != quiet {
+		t.Errorf("the same rounds gave %.6f, then %.6f", quiet, again)
+	}
+	if _, ok := (ScenarioResult{Rounds: steadyRounds(1, 9000, 10000, 0)}).RecordingOverheadError(); ok {
+		t.Error("one round gave an error")
+	}
+}
+
+// A pass whose figure is within two standard errors of the line says so.
+func TestRecordingVerdictNamesAPassNearTheLine(t *testing.T) {
+	t.Parallel()
+	scenario := func(name string, rounds []RoundPair) ScenarioResult {
+		var rec, paused Round
+		for _, r := range rounds {
+			rec.add(r.Recording)
+			paused.add(r.Paused)
+		}
+		return ScenarioResult{Name: name, Rounds: rounds,
+			Server:     Measure{Requests: rec.Requests, Seconds: rec.Seconds, RPS: float64(rec.Requests) / rec.Seconds},
+			Ceiling:    Measure{Requests: 1000, RPS: 20000},
+			Unrecorded: &Measure{Requests: paused.Requests, Seconds: paused.Seconds, RPS: float64(paused.Requests) / paused.Seconds}}
+	}
+	clear := scenario("register", steadyRounds(80, 9700, 10000, 0.01))
+	near := scenario("backchannel", steadyRounds(80, 9150, 10000, 0.20))
+	v := recordingVerdict(&Report{Scenarios: []ScenarioResult{near, clear}})
+	if v.result != "PASS" || !strings.Contains(v.measured, "by less than two: backchannel)") ||
+		!strings.Contains(v.measured, "register 3.0 ± 0.") {
+		t.Errorf("verdict = %+v, want a PASS that names backchannel as near the line", v)
+	}
+	v = recordingVerdict(&Report{Scenarios: []ScenarioResult{clear}})
+	if v.result != "PASS" || strings.Contains(v.measured, "less than two") {
+		t.Errorf("verdict = %+v, want a plain PASS", v)
+	}
+}

@@ -76,8 +76,8 @@ func writeLoad(w io.Writer, r *Report, benches benchIndex) {
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.Scenarios {
 		paused, cost, pausedCPU := "n/a", "n/a", "n/a"
-		if o, ok := s.RecordingOverhead(); ok {
-			paused, cost, pausedCPU = thousands(s.Unrecorded.RPS), fmt.Sprintf("%.1f%%", 100*o), us(s.Unrecorded.CPUusPerReq)
+		if c, ok := s.recordingCost(); ok {
+			paused, cost, pausedCPU = thousands(s.Unrecorded.RPS), c, us(s.Unrecorded.CPUusPerReq)
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s | %s (%s) | %s | %.0f | %d |\n",
 			s.Name, thousands(s.Server.RPS), ms(s.Server.P50us), ms(s.Server.P99us),
