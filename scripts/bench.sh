@@ -22,16 +22,20 @@ BENCHTIME=${BENCHTIME:-200ms}
 # Each Go benchmark runs BENCHCOUNT times and is judged on its median.
 BENCHCOUNT=${BENCHCOUNT:-5}
 CONNS=${CONNS:-32}
-# Twenty seconds per target in rounds of a quarter second: on a shared
-# machine the speed drifts by several percent (at times by a third) from
-# one second to the next, and the recording cost is a difference of two
-# such figures. Rounds of one second put the backchannel's between 4.3% and
-# 12.2% in five runs of the same code; rounds of a quarter second put it
-# between 7.5% and 9.7%, with the same mean. After each recording round
-# the load generator waits for the recorder to store what it recorded,
-# and counts the wait in that round.
-DURATION=${DURATION:-20s}
-ROUNDS=${ROUNDS:-80}
+# A minute per target in rounds of a quarter second: on a shared machine
+# the speed drifts by several percent (at times by a third) from one
+# second to the next, and the recording cost is a difference of two such
+# figures. Rounds of one second put the backchannel's between 4.3% and
+# 12.2% in five runs of the same code; rounds of a quarter second cancel
+# most of the drift, but the machine's speed still moves from one round to
+# the next (14,000 to 34,000 req/s), so one round's recording cost is
+# known to ±15 points and twenty seconds of them to ±1.7: too coarse for a
+# 10% target met at about 8%. A minute brings it to about ±1 (the summary
+# prints each figure's standard error, from the run's own rounds). After
+# each recording round the load generator waits for the recorder to store
+# what it recorded, and counts the wait in that round.
+DURATION=${DURATION:-60s}
+ROUNDS=${ROUNDS:-240}
 WARMUP=${WARMUP:-1s}
 FILL=${FILL:-100000}
 PROFILE=${PROFILE:-0}
