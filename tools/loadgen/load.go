@@ -54,8 +54,10 @@ func parseLoadFlags(args []string, stderr io.Writer) (loadFlags, error) {
 	if err := fs.Parse(args); err != nil {
 		return f, errUsage
 	}
-	if f.conns < 1 || f.conns > 1024 || f.duration <= 0 || f.warmup < 0 || f.maxRequests < 1 || f.rounds < 1 || f.rounds > 100 {
-		fmt.Fprintln(stderr, "loadgen load: -c must be 1..1024, -d positive, -warmup non-negative, -max-requests positive, -rounds 1..100")
+	if f.conns < 1 || f.conns > 1024 || f.duration <= 0 || f.warmup < 0 || f.maxRequests < 1 || f.rounds < 1 ||
+		f.duration/time.Duration(f.rounds) < minRound {
+		fmt.Fprintf(stderr, "loadgen load: -c must be 1..1024, -d positive, -warmup non-negative, -max-requests positive, "+
+			"-rounds positive and -d / -rounds at least %s\n", minRound)
 		return f, errUsage
 	}
 	return f, checkLoopback(f.addr)
@@ -185,6 +187,11 @@ func prepare(ctx context.Context, t target, names []string) ([]*scenario, map[st
 type targets struct {
 	ceiling, server, unrecorded measured
 }
+
+// minRound is the shortest round: the start and the end of a phase, when
+// connections idle or wait for their last answers, would weigh in a
+// shorter one.
+const minRound = 50 * time.Millisecond
 
 // compare measures sc on every target: a warm-up on each, then the
 // measured time cut into rounds that visit the targets in turn, each

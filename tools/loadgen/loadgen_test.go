@@ -240,3 +240,25 @@ func TestRecordingVerdictNamesAPassNearTheLine(t *testing.T) {
 		t.Errorf("verdict = %+v, want a plain PASS", v)
 	}
 }
+
+// Rounds are bounded by their length, not their number: a minute may be
+// cut into 240 rounds of a quarter second, not into rounds shorter than
+// minRound.
+func TestLoadFlagsBoundRoundsByTheirLength(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"-d", "60s", "-rounds", "240"}, true},
+		{[]string{"-d", "1s", "-rounds", "20"}, true},
+		{[]string{"-d", "1s", "-rounds", "21"}, false},
+		{[]string{"-d", "60s", "-rounds", "0"}, false},
+	} {
+		var stderr strings.Builder
+		_, err := parseLoadFlags(append([]string{"-addr", "127.0.0.1:8080"}, tc.args...), &stderr)
+		if (err == nil) != tc.ok {
+			t.Errorf("%v: err %v (%s), want ok=%t", tc.args, err, stderr.String(), tc.ok)
+		}
+	}
+}
