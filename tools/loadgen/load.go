@@ -198,6 +198,7 @@ const minRound = 50 * time.Millisecond
 // round in another order, so that whatever else the machine does weighs
 // on all alike.
 func compare(ctx context.Context, f loadFlags, sc *scenario, t targets) ScenarioResult {
+	const ceiling, server, unrecorded = 0, 1, 2 // in all
 	all := []measured{t.ceiling, t.server, t.unrecorded}
 	outcomes := make([]outcome, len(all))
 	for _, m := range all {
@@ -211,16 +212,16 @@ func compare(ctx context.Context, f loadFlags, sc *scenario, t targets) Scenario
 			o := all[k].drive(ctx, f, sc, slice)
 			outcomes[k].add(o)
 			switch k {
-			case 1:
+			case server:
 				rounds[i].Recording = o.round()
-			case 2:
+			case unrecorded:
 				rounds[i].Paused = o.round()
 			}
 		}
 	}
-	unrecorded := outcomes[2].measure()
-	return ScenarioResult{Name: sc.name, Ceiling: outcomes[0].measure(), Server: outcomes[1].measure(),
-		Unrecorded: &unrecorded, Rounds: rounds}
+	paused := outcomes[unrecorded].measure()
+	return ScenarioResult{Name: sc.name, Ceiling: outcomes[ceiling].measure(), Server: outcomes[server].measure(),
+		Unrecorded: &paused, Rounds: rounds}
 }
 
 // recordingSwitch returns a function that pauses or resumes the server's

@@ -228,15 +228,15 @@ func TestRecordingVerdictNamesAPassNearTheLine(t *testing.T) {
 			Ceiling:    Measure{Requests: 1000, RPS: 20000},
 			Unrecorded: &Measure{Requests: paused.Requests, Seconds: paused.Seconds, RPS: float64(paused.Requests) / paused.Seconds}}
 	}
-	clear := scenario("register", steadyRounds(80, 9700, 10000, 0.01))
+	clearPass := scenario("register", steadyRounds(80, 9700, 10000, 0.01))
 	near := scenario("backchannel", steadyRounds(80, 9150, 10000, 0.20))
-	v := recordingVerdict(&Report{Scenarios: []ScenarioResult{near, clear}})
-	if v.result != "PASS" || !strings.Contains(v.measured, "by less than two: backchannel)") ||
+	v := recordingVerdict(&Report{Scenarios: []ScenarioResult{near, clearPass}})
+	if v.result != "PASS" || !strings.Contains(v.measured, "by less than two standard errors: backchannel)") ||
 		!strings.Contains(v.measured, "register 3.0 ± 0.") {
 		t.Errorf("verdict = %+v, want a PASS that names backchannel as near the line", v)
 	}
-	v = recordingVerdict(&Report{Scenarios: []ScenarioResult{clear}})
-	if v.result != "PASS" || strings.Contains(v.measured, "less than two") {
+	v = recordingVerdict(&Report{Scenarios: []ScenarioResult{clearPass}})
+	if v.result != "PASS" || strings.Contains(v.measured, "less than two") || !strings.Contains(v.measured, "(± one standard error") {
 		t.Errorf("verdict = %+v, want a plain PASS", v)
 	}
 }

@@ -135,7 +135,7 @@ const recordingLimit = 0.10
 func recordingVerdict(r *Report) verdict {
 	v := verdict{target: "Recording overhead < 10% (load test: the same server recording vs paused, req/s)", result: notMeasured}
 	var parts, nearLine []string
-	worst, why := -1.0, ""
+	worst, why, withErrors := -1.0, "", false
 	for _, s := range r.Scenarios {
 		overhead, ok := s.RecordingOverhead()
 		if !ok {
@@ -144,8 +144,11 @@ func recordingVerdict(r *Report) verdict {
 		worst = max(worst, overhead)
 		cost, _ := s.recordingCost()
 		parts = append(parts, s.Name+" "+cost)
-		if se, ok := s.RecordingOverheadError(); ok && overhead < recordingLimit && overhead+2*se >= recordingLimit {
-			nearLine = append(nearLine, s.Name)
+		if se, ok := s.RecordingOverheadError(); ok {
+			withErrors = true
+			if overhead < recordingLimit && overhead+2*se >= recordingLimit {
+				nearLine = append(nearLine, s.Name)
+			}
 		}
 		if w := scenarioInvalid(s); w != "" && why == "" {
 			why = s.Name + ": " + w
@@ -155,12 +158,13 @@ func recordingVerdict(r *Report) verdict {
 	}
 	if worst > -1 {
 		v.measured = strings.Join(parts, ", ")
-		if len(nearLine) > 0 {
+		switch {
+		case len(nearLine) > 0:
 			// A pass this close to the line is a pass of this run, not of
 			// the code: the next run may read over it.
-			v.measured += " (± one standard error over the rounds; under the line by less than two: " +
+			v.measured += " (± one standard error over the rounds; under the line by less than two standard errors: " +
 				strings.Join(nearLine, ", ") + ")"
-		} else if len(parts) > 0 && strings.Contains(v.measured, "±") {
+		case withErrors:
 			v.measured += " (± one standard error over the rounds)"
 		}
 		v.result = pass(worst < recordingLimit)
