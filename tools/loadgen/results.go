@@ -75,8 +75,12 @@ func (r ScenarioResult) RecordingOverhead() (overhead float64, ok bool) {
 	if r.Unrecorded == nil || r.Unrecorded.RPS == 0 {
 		return 0, false
 	}
-	return 1 - r.Server.RPS/r.Unrecorded.RPS, true
+	return slowdown(r.Server.RPS, r.Unrecorded.RPS), true
 }
+
+// slowdown is how much fewer requests per second recording answered
+// than paused, as a fraction.
+func slowdown(recordingRPS, pausedRPS float64) float64 { return 1 - recordingRPS/pausedRPS }
 
 // recordingCost writes RecordingOverhead as a percentage, with its
 // standard error when the rounds give one: "8.5 ± 0.9%".
@@ -85,10 +89,17 @@ func (r ScenarioResult) recordingCost() (text string, ok bool) {
 	if !ok {
 		return "", false
 	}
-	if se, ok := r.RecordingOverheadError(); ok {
-		return fmt.Sprintf("%.1f ± %.1f%%", 100*o, 100*se), true
+	se, hasError := r.RecordingOverheadError()
+	return costText(o, se, hasError), true
+}
+
+// costText writes a recording cost, with its standard error when it has
+// one.
+func costText(overhead, stderr float64, hasError bool) string {
+	if hasError {
+		return fmt.Sprintf("%.1f ± %.1f%%", 100*overhead, 100*stderr)
 	}
-	return fmt.Sprintf("%.1f%%", 100*o), true
+	return fmt.Sprintf("%.1f%%", 100*overhead)
 }
 
 // RecordingOverheadError is the standard error of RecordingOverhead,
@@ -113,7 +124,11 @@ func (r ScenarioResult) RecordingOverheadError() (stderr float64, ok bool) {
 			rec.add(p.Recording)
 			paused.add(p.Paused)
 		}
-		draws[d] = overhead(rec, paused)
+		// A draw of rounds that measured nothing (failed phases) counts
+		// as no cost rather than dividing by zero.
+		if paused.Requests > 0 && rec.Seconds > 0 && paused.Seconds > 0 {
+			draws[d] = slowdown(rec.rps(), paused.rps())
+		}
 		mean += draws[d] / bootstrapDraws
 	}
 	variance := 0.0
@@ -135,14 +150,7 @@ func (r *Round) add(o Round) {
 	r.Seconds += o.Seconds
 }
 
-// overhead is how much fewer requests per second rec answered than
-// paused, as a fraction; 0 when either measured nothing.
-func overhead(rec, paused Round) float64 {
-	if rec.Seconds <= 0 || paused.Seconds <= 0 || paused.Requests == 0 {
-		return 0
-	}
-	return 1 - (float64(rec.Requests)/rec.Seconds)/(float64(paused.Requests)/paused.Seconds)
-}
+func (r Round) rps() float64 { return float64(r.Requests) / r.Seconds }
 
 // Measure is one measured phase.
 type Measure struct {

@@ -142,9 +142,9 @@ func recordingVerdict(r *Report) verdict {
 			continue
 		}
 		worst = max(worst, overhead)
-		cost, _ := s.recordingCost()
-		parts = append(parts, s.Name+" "+cost)
-		if se, ok := s.RecordingOverheadError(); ok {
+		se, hasError := s.RecordingOverheadError()
+		parts = append(parts, s.Name+" "+costText(overhead, se, hasError))
+		if hasError {
 			withErrors = true
 			if overhead < recordingLimit && overhead+2*se >= recordingLimit {
 				nearLine = append(nearLine, s.Name)
