@@ -214,8 +214,8 @@ func TestRecordingOverheadError(t *testing.T) {
 	}
 }
 
-// A pass whose figure is within two standard errors of the line says so.
-func TestRecordingVerdictNamesAPassNearTheLine(t *testing.T) {
+// A figure within two standard errors of the line, pass or miss, says so.
+func TestRecordingVerdictNamesAFigureNearTheLine(t *testing.T) {
 	t.Parallel()
 	scenario := func(name string, rounds []RoundPair) ScenarioResult {
 		var rec, paused Round
@@ -231,12 +231,17 @@ func TestRecordingVerdictNamesAPassNearTheLine(t *testing.T) {
 	clearPass := scenario("register", steadyRounds(80, 9700, 10000, 0.01))
 	near := scenario("backchannel", steadyRounds(80, 9150, 10000, 0.20))
 	v := recordingVerdict(&Report{Scenarios: []ScenarioResult{near, clearPass}})
-	if v.result != "PASS" || !strings.Contains(v.measured, "by less than two standard errors: backchannel)") ||
+	if v.result != "PASS" || !strings.Contains(v.measured, "within two standard errors of the line: backchannel)") ||
 		!strings.Contains(v.measured, "register 3.0 ± 0.") {
 		t.Errorf("verdict = %+v, want a PASS that names backchannel as near the line", v)
 	}
+	nearMiss := scenario("auth_native", steadyRounds(80, 8900, 10000, 0.20))
+	v = recordingVerdict(&Report{Scenarios: []ScenarioResult{nearMiss, clearPass}})
+	if v.result != "FAIL" || !strings.Contains(v.measured, "within two standard errors of the line: auth_native)") {
+		t.Errorf("verdict = %+v, want a FAIL that names auth_native as near the line", v)
+	}
 	v = recordingVerdict(&Report{Scenarios: []ScenarioResult{clearPass}})
-	if v.result != "PASS" || strings.Contains(v.measured, "less than two") || !strings.Contains(v.measured, "(± one standard error") {
+	if v.result != "PASS" || strings.Contains(v.measured, "within two") || !strings.Contains(v.measured, "(± one standard error") {
 		t.Errorf("verdict = %+v, want a plain PASS", v)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -146,7 +147,7 @@ func recordingVerdict(r *Report) verdict {
 		parts = append(parts, s.Name+" "+costText(overhead, se, hasError))
 		if hasError {
 			withErrors = true
-			if overhead < recordingLimit && overhead+2*se >= recordingLimit {
+			if math.Abs(overhead-recordingLimit) < 2*se {
 				nearLine = append(nearLine, s.Name)
 			}
 		}
@@ -160,9 +161,9 @@ func recordingVerdict(r *Report) verdict {
 		v.measured = strings.Join(parts, ", ")
 		switch {
 		case len(nearLine) > 0:
-			// A pass this close to the line is a pass of this run, not of
-			// the code: the next run may read over it.
-			v.measured += " (± one standard error over the rounds; under the line by less than two standard errors: " +
+			// A pass or a miss this close to the line is one of this run,
+			// not of the code: the next run may read the other way.
+			v.measured += " (± one standard error over the rounds; within two standard errors of the line: " +
 				strings.Join(nearLine, ", ") + ")"
 		case withErrors:
 			v.measured += " (± one standard error over the rounds)"
