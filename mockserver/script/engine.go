@@ -126,6 +126,9 @@ func (e *Engine) newProgram(source string, ast *cel.Ast) (*Program, error) {
 		// once at plan time rather than on every run.
 		cel.EvalOptions(cel.OptOptimize),
 		cel.InterruptCheckFrequency(interruptCheckFrequency),
+		// Custom decorators run before CEL's folding, which still turns
+		// the all-constant literals literalMaps leaves alone into values.
+		cel.CustomDecoratorV2(literalMaps(ast.NativeRep().Expr(), e.env.CELTypeAdapter())),
 	}
 	if e.costLimit > 0 {
 		opts = append(opts, cel.CostLimit(e.costLimit))
