@@ -146,9 +146,9 @@ func TestLiteralMapsReplaceOnlyWhatTheyShould(t *testing.T) {
 	}{
 		{`{"a": payload.x}`, true},
 		{`{payload.s: 1}`, true},
-		{`{"a": 1}`, false},                  // constant: folded by CEL
-		{`{1: payload.x}`, false},            // an int key
-		{`{"a": payload.x, 1: 2}`, false},    // a mixed literal
+		{`{"a": 1}`, false},               // constant: folded by CEL
+		{`{1: payload.x}`, false},         // an int key
+		{`{"a": payload.x, 1: 2}`, false}, // a mixed literal
 		{`{?"a": optional.of(payload.x)}`, false},
 		{`{"a": payload.x, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8}`, true},
 		{`{"a": payload.x, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8, "i": 9}`, false},
