@@ -37,6 +37,19 @@ func DecodeJSON(s string) (any, error) {
 	return decodeJSONSlow(s)
 }
 
+// decodeCEL is [DecodeJSON] with CEL's values, as the payload variable
+// and json.decode give them to a script.
+func decodeCEL(s string) (ref.Val, error) {
+	if v, ok := decodeCELFast(s); ok {
+		return v, nil
+	}
+	v, err := decodeJSONSlow(s)
+	if err != nil {
+		return nil, err
+	}
+	return types.DefaultTypeAdapter.NativeToValue(v), nil
+}
+
 // decodeJSONSlow is [DecodeJSON] through encoding/json, for what the fast
 // decoder leaves to it.
 func decodeJSONSlow(s string) (any, error) {

@@ -144,3 +144,37 @@ func TestDecodeJSONFastLeavesTheHardCasesToEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeCELFast holds the payload's decoder to the values CEL makes
+// of decodeJSONFast's: it takes and leaves the same documents, and its
+// values are equal to CEL's, print alike and have the same type.
+func FuzzDecodeCELFast(f *testing.F) {
+	for _, seed := range []string{
+		`{"userId":"user-42"}`, `{"a": {"b": [1, 2.5, "x", null, true]}, "a": "dup", "c": {}}`, `[]`, `-0`,
+		`{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6,"7":7,"8":8}`, `{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6,"7":7,"8":8,"9":9}`,
+		`{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6,"7":7,"8":8,"1":0}`, `{"1":1,"2":2,"3":3,"4":4,"5":5,"6":6,"7":7,"8":8,"9":9,"1":0}`,
+		`9223372036854775808`, `"üñí"`, `"a\nb"`, `{"a":1,}`, `tru`, `null`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ours, ok := decodeCELFast(s)
+		native, wantOK := decodeJSONFast(s)
+		if ok != wantOK {
+			t.Fatalf("decoding %q: ok %v, decodeJSONFast's %v", s, ok, wantOK)
+		}
+		if !ok {
+			return
+		}
+		want := types.DefaultTypeAdapter.NativeToValue(native)
+		if ours.Equal(want) != types.True || want.Equal(ours) != types.True {
+			t.Fatalf("decoding %q: %v, CEL makes %v", s, ours, want)
+		}
+		if got, want := types.Format(ours), types.Format(want); got != want {
+			t.Fatalf("decoding %q prints %s, CEL's %s", s, got, want)
+		}
+		if ours.Type() != want.Type() {
+			t.Fatalf("decoding %q: a %v, CEL's a %v", s, ours.Type(), want.Type())
+		}
+	})
+}

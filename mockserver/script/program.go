@@ -185,8 +185,8 @@ func (a *activation) Parent() interpreter.Activation { return nil }
 func (a *activation) resolvePayload() ref.Val {
 	if a.payload == nil {
 		a.payload = types.NullValue
-		if v, err := DecodeJSON(a.in.RequestPayload); err == nil {
-			a.payload = types.DefaultTypeAdapter.NativeToValue(v)
+		if v, err := decodeCEL(a.in.RequestPayload); err == nil {
+			a.payload = v
 		}
 	}
 	return a.payload
