@@ -118,9 +118,11 @@ func decodeCacheDelete(v ref.Val) ([]string, error) {
 	if !ok {
 		return nil, resultErrorf("cache.delete", "must be a list of keys, got %s", describe(v))
 	}
-	keys := make([]string, 0, int(l.Size().(types.Int)))
-	for i, it := 0, l.Iterator(); it.HasNext() == types.True; i++ {
-		k := it.Next()
+	n := int(l.Size().(types.Int))
+	keys := make([]string, 0, n)
+	// By index: a list's iterator is one more allocation a run.
+	for i := range n {
+		k := l.Get(types.Int(i))
 		s, ok := k.(types.String)
 		if !ok {
 			return nil, resultErrorf("cache.delete", "must contain only string keys, got %s at index %d", describe(k), i)

@@ -134,6 +134,9 @@ type activation struct {
 	in      Input
 	payload ref.Val
 	cache   ref.Val
+	// The string variables as CEL values, each boxed once: a script
+	// such as QR complete reads requestPayload three times.
+	requestPayload, userIdentifier, registrationData, idp ref.Val
 }
 
 // activationPool recycles activations: one is needed per run, and nothing
@@ -157,15 +160,15 @@ func (a *activation) release() {
 func (a *activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case varRequestPayload:
-		return types.String(a.in.RequestPayload), true
+		return boxOnce(&a.requestPayload, a.in.RequestPayload), true
 	case varPayload:
 		return a.resolvePayload(), true
 	case varUserIdentifier:
-		return types.String(a.in.UserIdentifier), true
+		return boxOnce(&a.userIdentifier, a.in.UserIdentifier), true
 	case varRegistrationData:
-		return types.String(a.in.RegistrationData), true
+		return boxOnce(&a.registrationData, a.in.RegistrationData), true
 	case varIdP:
-		return types.String(a.in.IdP), true
+		return boxOnce(&a.idp, a.in.IdP), true
 	case varCache:
 		return a.resolveCache(), true
 	case varNow:
@@ -175,6 +178,14 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return types.Timestamp{Time: a.in.Now}, true
 	}
 	return nil, false
+}
+
+// boxOnce returns *v, first setting it to s as a CEL string.
+func boxOnce(v *ref.Val, s string) ref.Val {
+	if *v == nil {
+		*v = types.String(s)
+	}
+	return *v
 }
 
 // Parent implements interpreter.Activation; there is none.
