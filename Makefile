@@ -44,7 +44,7 @@ test-unit:
 # deeper; that race can end such a run the same way.
 FUZZSHORT ?= 10000x
 FUZZTIME ?= 1m
-FUZZ_TARGETS := FuzzRegistrationForm:./mockserver/capture FuzzParse:./mockserver/workspace FuzzOneginiBody:./mockserver FuzzFaultCondition:./mockserver FuzzDecodeJSONFast:./mockserver/script
+FUZZ_TARGETS := FuzzRegistrationForm:./mockserver/capture FuzzParse:./mockserver/workspace FuzzOneginiBody:./mockserver FuzzFaultCondition:./mockserver FuzzDecodeJSONFast:./mockserver/script FuzzDecodeCELFast:./mockserver/script
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSHORT)
 fuzz:
