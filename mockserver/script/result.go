@@ -139,10 +139,10 @@ func fields(m traits.Mapper, prefix string, allowed []string, dst []ref.Val) err
 }
 
 // forEachEntry calls fn with each key and value of m until fn fails. The
-// maps a script builds are literalMaps, or map[ref.Val]ref.Val
-// underneath; ranging over their entries skips the iterator's key slice
-// and a hashed lookup per key, which took a fifth of a run. Other maps
-// (payload, cache) take the iterator.
+// maps a script builds, and the payload's objects, are literalMaps or
+// map[ref.Val]ref.Val underneath; ranging over their entries skips the
+// iterator's key slice and a hashed lookup per key, which took a fifth of
+// a run. Other maps (the cache) take the iterator.
 func forEachEntry(m traits.Mapper, fn func(k, v ref.Val) error) error {
 	if lm, ok := m.(*literalMap); ok {
 		return lm.each(fn)
