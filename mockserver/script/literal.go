@@ -174,22 +174,19 @@ func newLiteralMap(adapter types.Adapter, n int) *literalMap {
 			literalMap
 			room [1]literalEntry
 		}{}
-		s.entries = s.room[:0]
-		m = &s.literalMap
+		s.entries, m = s.room[:0], &s.literalMap
 	case n <= 2:
 		s := &struct {
 			literalMap
 			room [2]literalEntry
 		}{}
-		s.entries = s.room[:0]
-		m = &s.literalMap
+		s.entries, m = s.room[:0], &s.literalMap
 	case n <= 4:
 		s := &struct {
 			literalMap
 			room [4]literalEntry
 		}{}
-		s.entries = s.room[:0]
-		m = &s.literalMap
+		s.entries, m = s.room[:0], &s.literalMap
 	default:
 		m = &literalMap{entries: make([]literalEntry, 0, n)}
 	}
