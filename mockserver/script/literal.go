@@ -151,7 +151,8 @@ func mergeUnknown(u *types.Unknown, v ref.Val) *types.Unknown {
 // is quicker to scan than to hash. It answers lookups by string itself;
 // everything else (iteration, conversion, equality, lookups by other
 // keys and their errors) it hands to CEL's own map of the same entries,
-// so it behaves as that map does. It is never changed once built.
+// so it behaves as that map does; only CEL's error for a map used as a
+// key names the Go type, literalMap. It is never changed once built.
 type literalMap struct {
 	adapter types.Adapter
 	// entries are in the array allocated with the map (see
