@@ -202,11 +202,9 @@ func (l *memberList) add(key string, v any) {
 		l.many[k] = val
 		return
 	}
-	for i := range l.n {
-		if l.room[i].key.(types.String) == k {
-			l.room[i].val = val
-			return
-		}
+	if i := indexOf(l.room[:l.n], k); i >= 0 {
+		l.room[i].val = val
+		return
 	}
 	if l.n < len(l.room) {
 		l.room[l.n] = literalEntry{k, val}

@@ -214,9 +214,13 @@ func (m *literalMap) put(key ref.Val, val ref.Val) {
 }
 
 // index is where key is, or -1.
-func (m *literalMap) index(key types.String) int {
-	for i := range m.entries {
-		if m.entries[i].key.(types.String) == key {
+func (m *literalMap) index(key types.String) int { return indexOf(m.entries, key) }
+
+// indexOf is where key is among entries, whose keys are types.String,
+// or -1.
+func indexOf(entries []literalEntry, key types.String) int {
+	for i := range entries {
+		if entries[i].key.(types.String) == key {
 			return i
 		}
 	}
