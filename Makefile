@@ -35,6 +35,9 @@ test: setup test-unit fuzz-short test-e2e
 test-unit:
 	$(GO) vet -tags ci ./...
 	$(GO) test -race -tags ci -count=1 ./...
+	# The recorder's tests again, over a request log in memory (--in-memory),
+	# where segments stay in Badger instead of segment files.
+	REGSANDBOX_TEST_MEMORY=1 $(GO) test -race -tags ci -count=1 ./mockserver/recorder/
 
 # `make test` fuzzes each target for a fixed number of inputs (a few
 # seconds) on top of its committed seeds. A count, not a duration: with

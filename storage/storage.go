@@ -261,6 +261,9 @@ func (db *DB) Close() error {
 	return db.bdb.Close()
 }
 
+// Dir is the database's directory; "" for one in memory.
+func (db *DB) Dir() string { return db.dir }
+
 // Badger exposes the underlying database for maintenance such as value-log
 // garbage collection.
 func (db *DB) Badger() *badger.DB { return db.bdb }

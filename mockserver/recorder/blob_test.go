@@ -29,7 +29,7 @@ func blobKeys(t *testing.T, rec *Recorder) map[string]int {
 			epoch, _, _ := strings.Cut(string(it.Item().Key()[len(keyBlob):]), "/")
 			epochs[epoch]++
 			err := it.Item().Value(func(v []byte) error {
-				lacks(t, "blob", string(storedText(it.Item().Key(), v)), pwBig)
+				lacks(t, "blob", string(storedText(&rec.segs, it.Item().Key(), v)), pwBig)
 				return nil
 			})
 			if err != nil {
@@ -90,7 +90,7 @@ func TestRepeatedBodiesAreStoredOnce(t *testing.T) {
 
 	// The first is stored inline, the others refer to the blob.
 	refs := 0
-	for _, e := range storedEntries(t, rec.db) {
+	for _, e := range storedEntries(t, rec) {
 		if e.rec[0] == recordVersion && e.rec[1]&flagResponseBlob != 0 {
 			refs++
 		}

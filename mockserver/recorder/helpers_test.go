@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -17,9 +18,15 @@ import (
 	"regsandbox/storage"
 )
 
+// openDB opens a request log on disk, as a server's, or in memory when
+// REGSANDBOX_TEST_MEMORY is set: `make test` runs this package both ways.
 func openDB(t testing.TB) *storage.DB {
 	t.Helper()
-	db, err := storage.Open(storage.Options{InMemory: true})
+	opts := storage.Options{Dir: t.TempDir(), Log: true}
+	if os.Getenv("REGSANDBOX_TEST_MEMORY") != "" {
+		opts = storage.Options{InMemory: true}
+	}
+	db, err := storage.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,10 +237,10 @@ type storedEntry struct {
 
 // storedEntries reads every segment, hidden exchanges included, in key
 // order.
-func storedEntries(t testing.TB, db *storage.DB) []storedEntry {
+func storedEntries(t testing.TB, rec *Recorder) []storedEntry {
 	t.Helper()
 	var out []storedEntry
-	err := db.Badger().View(func(txn *badger.Txn) error {
+	err := rec.db.Badger().View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte(keySegment)
 		it := txn.NewIterator(opts)
@@ -244,7 +251,7 @@ func storedEntries(t testing.TB, db *storage.DB) []storedEntry {
 			if err != nil {
 				return err
 			}
-			raw, err := plainSegment(stored)
+			raw, err := rec.segs.plainSegment(stored)
 			if err != nil {
 				return err
 			}
@@ -265,14 +272,17 @@ func storedEntries(t testing.TB, db *storage.DB) []storedEntry {
 	return out
 }
 
-// plainSegment is the plain value of a stored segment, in memory of its
-// own.
-func plainSegment(stored []byte) ([]byte, error) {
+// plainSegment is the plain value of a segment whose Badger value is
+// stored, in memory of its own.
+func (d *segmentDir) plainSegment(stored []byte) ([]byte, error) {
 	var plain []byte
-	err := withPlainSegment(stored, func(raw []byte) error {
+	found, err := d.withStored(stored, func(raw []byte) error {
 		plain = slices.Clone(raw)
 		return nil
 	})
+	if !found && err == nil {
+		err = errSegmentGone
+	}
 	return plain, err
 }
 

@@ -157,7 +157,7 @@ func TestPasswordsNeverStored(t *testing.T) {
 			stored.Write(it.Item().Key())
 			// Large bodies are stored compressed or as blobs: search
 			// them as well.
-			if err := it.Item().Value(func(v []byte) error { stored.Write(storedText(it.Item().Key(), v)); return nil }); err != nil {
+			if err := it.Item().Value(func(v []byte) error { stored.Write(storedText(&rec.segs, it.Item().Key(), v)); return nil }); err != nil {
 				return err
 			}
 		}
@@ -291,10 +291,10 @@ func TestMaskingLeavesTheCallersExchangeAlone(t *testing.T) {
 
 // storedText is a stored value with the bodies it holds compressed
 // decompressed.
-func storedText(key, v []byte) []byte {
+func storedText(d *segmentDir, key, v []byte) []byte {
 	switch {
 	case strings.HasPrefix(string(key), keySegment):
-		plain, err := plainSegment(v)
+		plain, err := d.plainSegment(v)
 		if err != nil {
 			return v
 		}

@@ -26,6 +26,7 @@ import (
 	"hash/maphash"
 	"math"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -203,9 +204,25 @@ func New(db *storage.DB, opts ...Option) *Recorder {
 	r.blobSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	r.blobs.reset()
 	r.ids.now = r.now
+	r.openFiles()
 	r.loadCount()
 	go r.run()
 	return r
+}
+
+// openFiles opens the segment files of a request log on disk. Should
+// that fail, the segments are stored in Badger, as in memory, and the
+// failure is reported as a write error.
+func (r *Recorder) openFiles() {
+	if r.db.Dir() == "" {
+		return
+	}
+	files, err := openSegmentFiles(filepath.Join(r.db.Dir(), segmentFilesDir))
+	if err != nil {
+		r.failed(err)
+		return
+	}
+	r.segs.files = files
 }
 
 // routeName is the default endpoint function: the name of the mux route
@@ -239,6 +256,9 @@ func (r *Recorder) Close() error {
 		r.closed.Store(true)
 		close(r.done)
 		<-r.stopped
+		if r.segs.files != nil {
+			r.segs.files.close()
+		}
 		r.subsMu.Lock()
 		for ch := range r.subs {
 			close(ch)

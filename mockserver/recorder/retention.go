@@ -127,6 +127,11 @@ func (r *Recorder) deleteOldest(incoming []xid, excess, cutoff int64) error {
 		return err
 	}
 	r.segs.dropBefore(horizon)
+	if r.segs.files != nil {
+		if err := r.segs.files.dropBefore(horizon); err != nil {
+			r.failed(err) // only disk left taken; the exchanges are gone
+		}
+	}
 	// Those of the batch were not counted yet; the store counts the
 	// ones kept.
 	hidden := 0
@@ -192,7 +197,7 @@ func (r *Recorder) findHorizon(t *trimmed, excess, cutoff int64) (horizon xid, f
 			if txn == nil {
 				txn = r.db.Badger().NewTransaction(false)
 			}
-			read, err := readIDs(txn, s)
+			read, err := r.segs.readIDs(txn, s)
 			if err != nil {
 				return horizon, false, err
 			}
@@ -210,10 +215,10 @@ func (r *Recorder) findHorizon(t *trimmed, excess, cutoff int64) (horizon xid, f
 }
 
 // readIDs reads what the directory keeps of a segment found at the start.
-func readIDs(txn *badger.Txn, s *segInfo) (segInfo, error) {
+func (d *segmentDir) readIDs(txn *badger.Txn, s *segInfo) (segInfo, error) {
 	read := segInfo{ids: []xid{}} // a segment gone reads as empty
 	var flows []xid
-	_, err := readSegment(txn, s, func(raw []byte) error {
+	_, err := d.readSegment(txn, s, func(raw []byte) error {
 		entries, _, err := decodeSegment(raw, nil)
 		if err != nil {
 			return err
@@ -303,6 +308,20 @@ func nthOldest(ids []xid, n int) xid {
 	return ids[n]
 }
 
+// noteFile tells the segment files which of them holds the segment of
+// item, when it lies in one.
+func (r *Recorder) noteFile(item *badger.Item, s *segInfo) error {
+	if r.segs.files == nil || item.ValueSize() > maxPlaceLen {
+		return nil
+	}
+	return item.Value(func(v []byte) error {
+		if p, ok := parsePlace(v); ok {
+			r.segs.files.stored(p.file, s.newest)
+		}
+		return nil
+	})
+}
+
 // loadCount counts what is stored, lists the segments, finds the oldest
 // exchange kept and makes new IDs follow the stored ones, reading keys
 // only but for the segments the horizon cuts through.
@@ -333,13 +352,16 @@ func (r *Recorder) loadCount() {
 				continue
 			}
 			segs = append(segs, s)
+			if err := r.noteFile(it.Item(), &s); err != nil {
+				return err
+			}
 			if !s.oldest.less(r.horizon) {
 				n += int64(s.n)
 				r.oldestNS = min(r.oldestNS, s.oldest.ns)
 				continue
 			}
 			err := it.Item().Value(func(stored []byte) error {
-				return withPlainSegment(stored, func(raw []byte) error {
+				_, err := r.segs.withStored(stored, func(raw []byte) error {
 					var err error
 					if entries, _, err = decodeSegment(raw, entries); err != nil {
 						return err
@@ -352,6 +374,7 @@ func (r *Recorder) loadCount() {
 					}
 					return nil
 				})
+				return err
 			})
 			if err != nil {
 				return err
@@ -366,6 +389,12 @@ func (r *Recorder) loadCount() {
 		r.failed(err)
 	}
 	r.segs.reset(segs)
+	if r.segs.files != nil && err == nil {
+		// Files no kept segment lies in: deleted segments' after a crash.
+		if err := r.segs.files.dropUnused(); err != nil {
+			r.failed(err)
+		}
+	}
 	r.stored.Store(n)
 	// A clock that went back since must not make IDs that are stored
 	// already, or that retention deleted.

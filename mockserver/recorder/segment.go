@@ -343,6 +343,9 @@ type segmentDir struct {
 	// are dropped from time to time.
 	segs []segInfo
 	head int
+	// files hold the segments' bytes of a request log on disk; nil in
+	// memory, where the values are the segments.
+	files *segmentFiles
 }
 
 func (d *segmentDir) reset(segs []segInfo) {
@@ -445,13 +448,43 @@ func after(id xid) xid { return xid{id.ns, id.seq + 1} }
 
 // readSegment calls fn with the plain value of a segment, which is only
 // valid during the call; found is false when the transaction does not
-// have it.
-func readSegment(txn *badger.Txn, s *segInfo, fn func(raw []byte) error) (found bool, err error) {
+// have it, or retention deleted its file since.
+func (d *segmentDir) readSegment(txn *badger.Txn, s *segInfo, fn func(raw []byte) error) (found bool, err error) {
 	item, err := txn.Get(s.key())
 	if err != nil {
 		return false, ignoreMissing(err)
 	}
-	return true, item.Value(func(stored []byte) error { return withPlainSegment(stored, fn) })
+	found = true
+	err = item.Value(func(stored []byte) error {
+		var err error
+		found, err = d.withStored(stored, fn)
+		return err
+	})
+	return found, err
+}
+
+// withStored calls fn with the plain value of a segment whose Badger
+// value is stored: the segment itself or, for one in a segment file,
+// where it lies (see segfile.go). found is false when the file is gone.
+func (d *segmentDir) withStored(stored []byte, fn func(raw []byte) error) (found bool, err error) {
+	if len(stored) == 0 || stored[0] != segmentExternal {
+		return true, withPlainSegment(stored, fn)
+	}
+	p, ok := parsePlace(stored)
+	if !ok || d.files == nil {
+		return true, errBadSegment
+	}
+	buf := segmentBuffers.Get().(*[]byte)
+	defer putSegmentBuffer(buf)
+	data, err := d.files.read(p, *buf)
+	switch {
+	case errors.Is(err, errSegmentGone):
+		return false, nil
+	case err != nil:
+		return true, err
+	}
+	*buf = data
+	return true, withPlainSegment(data, fn)
 }
 
 // withPlainSegment calls fn with the plain value of a stored segment:
@@ -461,11 +494,7 @@ func withPlainSegment(stored []byte, fn func(raw []byte) error) error {
 		return fn(stored)
 	}
 	buf := segmentBuffers.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= maxPooledSegment {
-			segmentBuffers.Put(buf)
-		}
-	}()
+	defer putSegmentBuffer(buf)
 	plain, err := unpackSegment(stored, *buf)
 	if err != nil {
 		return err
@@ -476,6 +505,12 @@ func withPlainSegment(stored []byte, fn func(raw []byte) error) error {
 
 // segmentBuffers hold decompressed segments while they are read.
 var segmentBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+func putSegmentBuffer(buf *[]byte) {
+	if cap(*buf) <= maxPooledSegment {
+		segmentBuffers.Put(buf)
+	}
+}
 
 // maxPooledSegment keeps the buffers of a few large segments out of the
 // pool.
@@ -534,7 +569,7 @@ func (d *segmentDir) lookup(txn *badger.Txn, id, horizon xid, fn func(sum, rec [
 	var candidates [4]segInfo
 	for _, s := range d.holding(candidates[:0], id) {
 		found := false
-		_, err := readSegment(txn, &s, func(raw []byte) error {
+		_, err := d.readSegment(txn, &s, func(raw []byte) error {
 			sum, rec, ok, err := findEntry(raw, id)
 			if !ok || err != nil {
 				return err
@@ -685,7 +720,7 @@ func (w *newestFirst) openNext() error {
 	} else {
 		c = &segCursor{}
 	}
-	found, err := readSegment(w.txn, &w.next, func(raw []byte) error {
+	found, err := w.dir.readSegment(w.txn, &w.next, func(raw []byte) error {
 		var sumEnd int
 		var err error
 		if c.entries, sumEnd, err = decodeSegment(raw, c.entries); err != nil {
@@ -782,7 +817,7 @@ func (d *segmentDir) scanFlow(txn *badger.Txn, flow xid, flowID string, horizon 
 		if s.ids != nil && !s.flows.mayHold(flow) {
 			continue
 		}
-		_, err := readSegment(txn, &s, func(raw []byte) error {
+		_, err := d.readSegment(txn, &s, func(raw []byte) error {
 			var err error
 			if entries, _, err = decodeSegment(raw, entries); err != nil {
 				return err

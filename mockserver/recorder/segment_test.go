@@ -96,10 +96,10 @@ func pagedIDs(t *testing.T, rec *Recorder, limit int, full bool) []string {
 	return nil
 }
 
-func segmentKeys(t *testing.T, db *storage.DB) []string {
+func segmentKeys(t *testing.T, rec *Recorder) []string {
 	t.Helper()
 	var keys []string
-	for _, e := range storedEntries(t, db) {
+	for _, e := range storedEntries(t, rec) {
 		if len(keys) == 0 || keys[len(keys)-1] != e.segment {
 			keys = append(keys, e.segment)
 		}
@@ -165,7 +165,7 @@ func TestSegmentRoundTrip(t *testing.T) {
 	if packed[0] != segmentPacked || len(packed) >= len(raw) {
 		t.Errorf("packed segment: first byte %d, %d bytes of %d", packed[0], len(packed), len(raw))
 	}
-	plain, err := plainSegment(packed)
+	plain, err := new(segmentDir).plainSegment(packed)
 	if err != nil || !bytes.Equal(plain, raw) {
 		t.Errorf("unpacked segment differs: %v", err)
 	}
@@ -206,7 +206,7 @@ func TestOneKeyPerBatch(t *testing.T) {
 	shuffled := slices.Clone(ids)
 	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	writeBatch(rec, shuffled...)
-	equal(t, "segments", len(segmentKeys(t, rec.db)), 1)
+	equal(t, "segments", len(segmentKeys(t, rec)), 1)
 	equal(t, "count", rec.Count(), len(ids))
 	for _, id := range []xid{ids[0], ids[4], ids[8]} {
 		equal(t, "path", mustGet(t, rec, id.String(), false).Path, "/x/"+id.String())
@@ -258,11 +258,11 @@ func TestLargeBatchIsCut(t *testing.T) {
 	}
 	rec.addPending(len(batch))
 	rec.write(batch)
-	keys := segmentKeys(t, rec.db)
+	keys := segmentKeys(t, rec)
 	if len(keys) < 3 {
 		t.Errorf("%d segments for 160 KB", len(keys))
 	}
-	for _, e := range storedEntries(t, rec.db) {
+	for _, e := range storedEntries(t, rec) {
 		if len(e.rec) < 4000 {
 			t.Errorf("record of %d bytes", len(e.rec))
 		}
@@ -349,7 +349,7 @@ func TestSegmentsOverlap(t *testing.T) {
 		writeBatch(rec, batch...)
 		at += 30 * time.Millisecond
 	}
-	keys := segmentKeys(t, rec.db)
+	keys := segmentKeys(t, rec)
 	if len(keys) <= 40 {
 		t.Errorf("%d segments for 40 batches with slow calls", len(keys))
 	}
@@ -422,11 +422,11 @@ func TestRetentionKeepsSegmentsWhole(t *testing.T) {
 		}
 		// Segments wholly beyond the limit are gone; the ones left
 		// hide a few of their exchanges at most.
-		entries := storedEntries(t, rec.db)
+		entries := storedEntries(t, rec)
 		if len(entries) > len(kept)+12 {
 			t.Errorf("batch %d: %d exchanges stored for %d kept", b, len(entries), len(kept))
 		}
-		for _, k := range segmentKeys(t, rec.db) {
+		for _, k := range segmentKeys(t, rec) {
 			s, _ := parseSegmentKey([]byte(k))
 			if !slices.Contains(kept, s.newest.String()) {
 				t.Errorf("batch %d: segment %s holds nothing kept", b, k)
@@ -452,7 +452,7 @@ func TestRetentionByAgeWithinASegment(t *testing.T) {
 		ids = append(ids, idAt(base, time.Duration(i)*time.Minute/1000, 0))
 	}
 	writeBatch(rec, ids...)
-	equal(t, "segments", len(segmentKeys(t, rec.db)), 1)
+	equal(t, "segments", len(segmentKeys(t, rec)), 1)
 	clock.Advance(time.Hour + 2*time.Minute/1000)
 	rec.trimLocked()
 	equal(t, "count", rec.Count(), 2)
@@ -460,7 +460,7 @@ func TestRetentionByAgeWithinASegment(t *testing.T) {
 	clock.Advance(time.Minute)
 	rec.trimLocked()
 	equal(t, "count", rec.Count(), 0)
-	equal(t, "segments", len(segmentKeys(t, rec.db)), 0)
+	equal(t, "segments", len(segmentKeys(t, rec)), 0)
 	// Calls that started before what retention deleted are not stored.
 	writeBatch(rec, ids[0], idAt(clock.Now(), 0, 0))
 	equal(t, "count", rec.Count(), 1)
@@ -500,7 +500,7 @@ func TestOldJoinerIsIndexed(t *testing.T) {
 	equal(t, "error", err, nil)
 	equal(t, "rows", fmt.Sprint(rows[0].ID, rows[1].ID, next), fmt.Sprint(ids[2], ids[1], ids[1]))
 	var indexed []xid
-	for _, e := range storedEntries(t, rec.db) {
+	for _, e := range storedEntries(t, rec) {
 		if e.indexed {
 			indexed = append(indexed, e.id)
 		}

@@ -188,6 +188,10 @@ type writerState struct {
 	out      []byte
 	// plain is the segment being cut, before it is compressed into out.
 	plain []byte
+	// values are the values of the segments as written to a segment
+	// file (file), places where each lies: the segments' values then.
+	values, places []byte
+	file           uint64
 	// blobs are the blobs to write with the batch, their values in
 	// blobValues.
 	blobs      []blobEntry
@@ -527,8 +531,15 @@ func (r *Recorder) store(w *writerState) error {
 			return err
 		}
 	}
+	values := w.out
+	if r.segs.files != nil {
+		if err := w.writeFiles(r.segs.files); err != nil {
+			return err
+		}
+		values = w.places
+	}
 	for _, s := range w.segments {
-		if err := wb.Set(w.out[s.key.start:s.key.end:s.key.end], w.out[s.value.start:s.value.end:s.value.end]); err != nil {
+		if err := wb.Set(w.out[s.key.start:s.key.end:s.key.end], values[s.value.start:s.value.end:s.value.end]); err != nil {
 			return err
 		}
 	}
@@ -543,11 +554,41 @@ func (r *Recorder) store(w *writerState) error {
 		return err
 	}
 	for _, s := range w.segments {
-		r.segs.add(w.segmentInfo(s))
+		info := w.segmentInfo(s)
+		if r.segs.files != nil {
+			r.segs.files.stored(w.file, info.newest)
+		}
+		r.segs.add(info)
 	}
 	r.stored.Add(int64(len(w.order)))
 	for _, i := range w.order {
 		r.oldestNS = min(r.oldestNS, w.entries[i].id.ns)
+	}
+	return nil
+}
+
+// writeFiles appends the values of the batch's segments to the segment
+// files in one write, and makes each segment's value in places where it
+// lies.
+func (w *writerState) writeFiles(files *segmentFiles) error {
+	w.values = w.values[:0]
+	for _, s := range w.segments {
+		w.values = append(w.values, w.out[s.value.start:s.value.end]...)
+	}
+	file, off, err := files.append(w.values)
+	if err != nil {
+		return err
+	}
+	w.file, w.places = file, w.places[:0]
+	for i := range w.segments {
+		s := &w.segments[i]
+		start, n := len(w.places), s.value.end-s.value.start
+		w.places = appendPlace(w.places, place{file: file, off: off, len: int64(n)})
+		s.value = span{start, len(w.places)}
+		off += int64(n)
+	}
+	if cap(w.values) > maxArena {
+		w.values = nil
 	}
 	return nil
 }
@@ -631,6 +672,11 @@ func (r *Recorder) Clear() error {
 	r.oldestNS = math.MaxInt64
 	r.horizon = xid{}
 	r.segs.reset(nil)
+	if r.segs.files != nil {
+		if err := r.segs.files.clear(); err != nil {
+			return err
+		}
+	}
 	r.links.reset()
 	r.blobs.reset()
 	r.blobs.horizon = 0
