@@ -331,13 +331,11 @@ func BenchmarkWriterStore(b *testing.B) {
 // differ as a load test's do — each its own client port and duration;
 // auth_native's form with one of 2,048 tokens and its 310 answer with
 // the token's e-mail address and a request id of its own — stored in a
-// request log on disk, as the server's is. Badger writes its value log
-// through a memory map, so the page faults that grow a file and the
-// msync that closes it count here: in the virtual machines the README's
-// figures come from, about 11 and 10 µs a 4 KiB page, half a microsecond
-// per 100 bytes stored. BenchmarkWriterStore, the same exchange over and
-// over in memory, reads two thirds (backchannel) to two fifths
-// (auth_native) of this.
+// request log on disk, as the server's is, so the write to a segment
+// file counts here (through Badger's memory-mapped value log, as before
+// segment files, page faults and msync made half a microsecond per 100
+// bytes stored in the virtual machines the README's figures come from).
+// BenchmarkWriterStore stores the same exchange over and over in memory.
 func BenchmarkWriterStoreVaried(b *testing.B) {
 	for _, tc := range variedCases(b) {
 		b.Run(tc.name, func(b *testing.B) {

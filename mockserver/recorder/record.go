@@ -32,9 +32,9 @@ import (
 // [deriveRequest]); being read from the masked body, they are masked as
 // before.
 //
-// Everything Badger does with a record (memtables, the value log, which
-// it maps into memory, compaction) costs by the byte, so records are kept
-// small:
+// Everything done with a record (encoding, compressing, writing it to a
+// segment file; in memory, Badger's memtables and tables) costs by the
+// byte, so records are kept small:
 //
 //   - Segments are stored compressed (see segment.go), bodies and all:
 //     compressing each body on its own, as records once did, compressed

@@ -51,7 +51,7 @@ const (
 const (
 	// maxBatch bounds how many exchanges one write holds. Each write
 	// costs Badger and the writer a fixed part (a transaction, the
-	// value log's and memtable's bookkeeping, retention's deletes, a
+	// segment file's write, memtable bookkeeping, retention's deletes, a
 	// hand-off to Badger's goroutines); under load a batch fills in about
 	// 35 ms at 1,024, and 256 cost the backchannel call 2–3 points more
 	// of recording overhead (one server switching between the two at

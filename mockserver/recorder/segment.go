@@ -52,11 +52,13 @@ import (
 // That value is stored s2-compressed, behind the byte [segmentPacked],
 // whenever compressing saves an eighth: the exchanges of a batch are
 // alike (the same headers, forms and answers but for a few values), and
-// compress five to eight times. What Badger pays by the byte — copying
-// into its memory-mapped value log, the page faults that grow it, the
-// msync that closes each file — was most of what recording cost on the
-// writer's side, far more than compressing; and the log takes a sixth of
-// the disk. Readers see the plain value: see [readSegment].
+// compress five to eight times. What storing pays by the byte — then
+// Badger's memory-mapped value log, the page faults that grow it and the
+// msync that closes each file; now the segment files of segfile.go,
+// which hold the values of a request log on disk — was most of what
+// recording cost on the writer's side, far more than compressing; and
+// the log takes a sixth of the disk. Readers see the plain value: see
+// [segmentDir.readSegment].
 //
 // Retention deletes whole segments, and hides the exchanges it deleted
 // from a segment that also holds later ones: see retention.go.

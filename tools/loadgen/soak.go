@@ -151,7 +151,7 @@ func soakVerdict(out io.Writer, f soakFlags, mix *soakMix, s *soakSampler, point
 
 // printTrends prints, as information, how the parts of the resident set
 // and the Go heap moved: a growing file-backed part is mapped database
-// files (Badger's value log), not leaked memory.
+// files (Badger's tables and logs), not leaked memory.
 func printTrends(out io.Writer, points []soakPoint) {
 	fmt.Fprintf(out, "information: RSS anon %s; RSS file-backed %s; Go heap %s\n",
 		trend(points, func(p soakPoint) float64 { return float64(p.anonKB) }),
