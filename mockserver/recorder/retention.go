@@ -309,17 +309,19 @@ func nthOldest(ids []xid, n int) xid {
 }
 
 // noteFile tells the segment files which of them holds the segment of
-// item, when it lies in one.
-func (r *Recorder) noteFile(item *badger.Item, s *segInfo) error {
+// item, when it lies in one; present is false when that file is missing.
+func (r *Recorder) noteFile(item *badger.Item, s *segInfo) (present bool, err error) {
 	if r.segs.files == nil || item.ValueSize() > maxPlaceLen {
-		return nil
+		return true, nil
 	}
-	return item.Value(func(v []byte) error {
+	present = true
+	err = item.Value(func(v []byte) error {
 		if p, ok := parsePlace(v); ok {
-			r.segs.files.stored(p.file, s.newest)
+			present = r.segs.files.stored(p.file, s.newest)
 		}
 		return nil
 	})
+	return present, err
 }
 
 // loadCount counts what is stored, lists the segments, finds the oldest
@@ -351,10 +353,16 @@ func (r *Recorder) loadCount() {
 				stale = append(stale, it.Item().KeyCopy(nil))
 				continue
 			}
-			segs = append(segs, s)
-			if err := r.noteFile(it.Item(), &s); err != nil {
+			switch present, err := r.noteFile(it.Item(), &s); {
+			case err != nil:
 				return err
+			case !present:
+				// Its file was deleted by hand: the key would count
+				// exchanges no read finds.
+				stale = append(stale, it.Item().KeyCopy(nil))
+				continue
 			}
+			segs = append(segs, s)
 			if !s.oldest.less(r.horizon) {
 				n += int64(s.n)
 				r.oldestNS = min(r.oldestNS, s.oldest.ns)

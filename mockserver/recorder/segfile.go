@@ -176,13 +176,16 @@ func (fs *segmentFiles) start() error {
 	return nil
 }
 
-// stored notes that file holds a segment whose newest ID is newest.
-func (fs *segmentFiles) stored(file uint64, newest xid) {
+// stored notes that file holds a segment whose newest ID is newest, and
+// reports whether the file is there.
+func (fs *segmentFiles) stored(file uint64, newest xid) bool {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if sf := fs.files[file]; sf != nil && sf.newest.less(newest) {
+	sf := fs.files[file]
+	if sf != nil && sf.newest.less(newest) {
 		sf.newest = newest
 	}
+	return sf != nil
 }
 
 // read reads the bytes at p into dst's memory.

@@ -161,6 +161,35 @@ func TestSegmentFilesAtStart(t *testing.T) {
 	equal(t, "count", again.Count(), 25)
 }
 
+// TestMissingSegmentFile: segments whose file was deleted by hand are
+// forgotten at the start, not counted.
+func TestMissingSegmentFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := openLog(t, dir)
+	rec := New(db, WithLimit(50))
+	rec.segs.files.fileSize = 1 // a file per batch
+	h := rec.Wrap(okHandler())
+	sendN(h, 4)
+	rec.Flush()
+	sendN(h, 3)
+	rec.Close()
+	equal(t, "close", db.Close(), nil)
+	files := segmentFileNames(t, dir)
+	equal(t, "segment files", len(files), 2)
+	if err := os.Remove(filepath.Join(dir, segmentFilesDir, files[0])); err != nil {
+		t.Fatal(err)
+	}
+
+	db = openLog(t, dir)
+	defer db.Close()
+	again := New(db, WithLimit(50))
+	defer again.Close()
+	equal(t, "count", again.Count(), 3)
+	equal(t, "listed", len(mustList(t, again)), 3)
+	equal(t, "segment keys", len(segmentKeys(t, again)), 1)
+}
+
 // TestSegmentsStoredInBadgerStillRead: a request log written before
 // segment files (its segments in Badger) reads on, and new segments go
 // to files beside them.
