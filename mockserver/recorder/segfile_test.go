@@ -21,6 +21,19 @@ func openLog(t *testing.T, dir string) *storage.DB {
 	return db
 }
 
+// reopenLog opens the request log in dir again, with a recorder keeping
+// 50 exchanges; both close when the test ends.
+func reopenLog(t *testing.T, dir string) *Recorder {
+	t.Helper()
+	db := openLog(t, dir)
+	rec := New(db, WithLimit(50))
+	t.Cleanup(func() {
+		rec.Close()
+		db.Close()
+	})
+	return rec
+}
+
 // segmentFileNames lists the segment files of a request log.
 func segmentFileNames(t *testing.T, logDir string) []string {
 	t.Helper()
@@ -148,10 +161,7 @@ func TestSegmentFilesAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db = openLog(t, dir)
-	defer db.Close()
-	again := New(db, WithLimit(50))
-	defer again.Close()
+	again := reopenLog(t, dir)
 	equal(t, "write errors", again.Stats().WriteErrors, uint64(0))
 	equal(t, "listed after a restart", fmt.Sprint(ids(t, again)), fmt.Sprint(before))
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
@@ -181,10 +191,7 @@ func TestMissingSegmentFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db = openLog(t, dir)
-	defer db.Close()
-	again := New(db, WithLimit(50))
-	defer again.Close()
+	again := reopenLog(t, dir)
 	equal(t, "count", again.Count(), 3)
 	equal(t, "listed", len(mustList(t, again)), 3)
 	equal(t, "segment keys", len(segmentKeys(t, again)), 1)
@@ -204,10 +211,7 @@ func TestSegmentsStoredInBadgerStillRead(t *testing.T) {
 	old.Close()
 	equal(t, "close", db.Close(), nil)
 
-	db = openLog(t, dir)
-	defer db.Close()
-	rec := New(db, WithLimit(50))
-	defer rec.Close()
+	rec := reopenLog(t, dir)
 	sendN(rec.Wrap(okHandler()), 4)
 	equal(t, "count", rec.Count(), 12)
 	equal(t, "listed", len(mustList(t, rec)), 12)
