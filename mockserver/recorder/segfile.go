@@ -23,10 +23,10 @@ import (
 // closes each file cleans every page with a TLB shootdown, an
 // interrupt of the other cores. In the virtual machines the benchmarks
 // run on that came to about 5 ns a stored byte on the writer's side and
-// more on the cores it interrupted: one to two points of auth_native's recording
-// cost (see docs/performance.md). The files are appended to with write(2),
-// a batch at a time, and read with pread(2); the kernel writes them back
-// without touching the server's page tables.
+// more on the cores it interrupted: one to two points of auth_native's
+// recording cost (see docs/performance.md). The files are appended to
+// with write(2), a batch at a time, and read with pread(2); the kernel
+// writes them back without touching the server's page tables.
 //
 // Files are numbered in the order they were started and hold the
 // segments of whole batches. Retention deletes a file once every segment
