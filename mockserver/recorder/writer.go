@@ -182,16 +182,17 @@ type writerState struct {
 	// trimIDs are retention's scratch.
 	incoming, trimIDs []xid
 	// order lists the entries stored, newest first; segments cuts it
-	// into segments, stored in out.
-	order    []int
-	segments []segmentOut
-	out      []byte
+	// into segments, their keys in keys and their values, one after the
+	// other, in out (written to a segment file as they are).
+	order     []int
+	segments  []segmentOut
+	keys, out []byte
 	// plain is the segment being cut, before it is compressed into out.
 	plain []byte
-	// values are the values of the segments as written to a segment
-	// file (file), places where each lies: the segments' values then.
-	values, places []byte
-	file           uint64
+	// places are where the segments lie in segment file file: their
+	// values in Badger then.
+	places []byte
+	file   uint64
 	// blobs are the blobs to write with the batch, their values in
 	// blobValues.
 	blobs      []blobEntry
@@ -233,11 +234,12 @@ type entry struct {
 	indexed bool
 }
 
-// segmentOut is a segment to write: its key and value in out, and where
-// its entries start in order.
+// segmentOut is a segment to write: its key in keys, its value in out,
+// where it lies in places when written to a segment file, and where its
+// entries start in order.
 type segmentOut struct {
-	key, value span
-	first      int
+	key, value, place span
+	first             int
 }
 
 // span is arena[start:end].
@@ -531,15 +533,18 @@ func (r *Recorder) store(w *writerState) error {
 			return err
 		}
 	}
-	values := w.out
-	if r.segs.files != nil {
-		if err := w.writeFiles(r.segs.files); err != nil {
+	files := r.segs.files
+	if files != nil {
+		if err := w.writeFiles(files); err != nil {
 			return err
 		}
-		values = w.places
 	}
 	for _, s := range w.segments {
-		if err := wb.Set(w.out[s.key.start:s.key.end:s.key.end], values[s.value.start:s.value.end:s.value.end]); err != nil {
+		value := w.out[s.value.start:s.value.end:s.value.end]
+		if files != nil {
+			value = w.places[s.place.start:s.place.end:s.place.end]
+		}
+		if err := wb.Set(w.keys[s.key.start:s.key.end:s.key.end], value); err != nil {
 			return err
 		}
 	}
@@ -555,8 +560,8 @@ func (r *Recorder) store(w *writerState) error {
 	}
 	for _, s := range w.segments {
 		info := w.segmentInfo(s)
-		if r.segs.files != nil {
-			r.segs.files.stored(w.file, info.newest)
+		if files != nil {
+			files.stored(w.file, info.newest)
 		}
 		r.segs.add(info)
 	}
@@ -567,28 +572,19 @@ func (r *Recorder) store(w *writerState) error {
 	return nil
 }
 
-// writeFiles appends the values of the batch's segments to the segment
-// files in one write, and makes each segment's value in places where it
-// lies.
+// writeFiles appends the values of the batch's segments (all of out) to
+// the segment files in one write, and notes in places where each lies.
 func (w *writerState) writeFiles(files *segmentFiles) error {
-	w.values = w.values[:0]
-	for _, s := range w.segments {
-		w.values = append(w.values, w.out[s.value.start:s.value.end]...)
-	}
-	file, off, err := files.append(w.values)
+	file, off, err := files.append(w.out)
 	if err != nil {
 		return err
 	}
 	w.file, w.places = file, w.places[:0]
 	for i := range w.segments {
 		s := &w.segments[i]
-		start, n := len(w.places), s.value.end-s.value.start
-		w.places = appendPlace(w.places, place{file: file, off: off, len: int64(n)})
-		s.value = span{start, len(w.places)}
-		off += int64(n)
-	}
-	if cap(w.values) > maxArena {
-		w.values = nil
+		start := len(w.places)
+		w.places = appendPlace(w.places, place{file: file, off: off + int64(s.value.start), len: int64(s.value.end - s.value.start)})
+		s.place = span{start, len(w.places)}
 	}
 	return nil
 }
@@ -604,24 +600,26 @@ func (w *writerState) cutSegments(horizon xid) {
 		}
 	}
 	slices.SortFunc(w.order, func(a, b int) int { return w.entries[b].id.cmp(w.entries[a].id) })
-	w.out, w.segments = w.out[:0], w.segments[:0]
+	w.keys, w.out, w.segments = w.keys[:0], w.out[:0], w.segments[:0]
 	for first := 0; first < len(w.order); {
 		run := w.order[first:]
 		n := w.segmentLen(run)
-		start := len(w.out)
 		newest, oldest := w.entries[run[0]].id, w.entries[run[n-1]].id
-		w.out = appendSegmentKey(w.out, newest, oldest, n)
-		key := span{start, len(w.out)}
+		key := span{len(w.keys), 0}
+		w.keys = appendSegmentKey(w.keys, newest, oldest, n)
+		key.end = len(w.keys)
+		value := span{len(w.out), 0}
 		w.plain = w.appendSegment(w.plain[:0], run[:n])
 		w.out = appendPacked(w.out, w.plain)
-		w.segments = append(w.segments, segmentOut{key: key, value: span{key.end, len(w.out)}, first: first})
+		value.end = len(w.out)
+		w.segments = append(w.segments, segmentOut{key: key, value: value, first: first})
 		first += n
 	}
 }
 
 // segmentInfo is what the directory keeps of a segment stored.
 func (w *writerState) segmentInfo(s segmentOut) segInfo {
-	info, _ := parseSegmentKey(w.out[s.key.start:s.key.end])
+	info, _ := parseSegmentKey(w.keys[s.key.start:s.key.end])
 	run := w.order[s.first : s.first+info.n]
 	info.ids = make([]xid, info.n)
 	joined := 0
